@@ -1,0 +1,1 @@
+"""airflow-drift: data-drift monitoring for Apache Airflow 3."""

@@ -1,0 +1,136 @@
+"""Histograms: bin counts with labels and a missing count, mergeable."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+#: How many never-seen values a histogram remembers by name.
+UNSEEN_KEEP = 20
+
+
+def _frozen_counts(counts: npt.ArrayLike) -> npt.NDArray[np.int64]:
+    arr = np.asarray(counts)
+    if arr.ndim != 1:
+        raise ValueError(f"`counts` must be one-dimensional, got shape {arr.shape}.")
+    if arr.size and not np.all(np.isfinite(arr.astype(np.float64))):
+        raise ValueError("`counts` must be finite.")
+    if arr.size and np.any(arr < 0):
+        raise ValueError("`counts` must be non-negative.")
+    if arr.size and not np.all(np.equal(np.mod(arr, 1), 0)):
+        raise ValueError("`counts` must be whole numbers.")
+    out = arr.astype(np.int64, copy=True)
+    out.setflags(write=False)
+    return out
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Histogram:
+    """Counts of one feature over the bins of one binning.
+
+    Parameters
+    ----------
+    labels : tuple of str
+        One label per bin, in bin order (the binning's ``labels``).
+    counts : array_like of int
+        Non-negative count per bin; same length as ``labels``.
+    missing : int, optional
+        Values that were NULL/None/NaN and so fell in no bin.
+    unseen : mapping of str to int, optional
+        For categorical and token binnings, the most frequent values that were
+        not in the reference (they are counted in the "other"/OOV bin too);
+        at most ``UNSEEN_KEEP`` are kept.
+
+    Notes
+    -----
+    Two histograms over the same labels merge by adding counts, so chunks,
+    partitions and windows can be combined: ``a + b`` or ``a.merge(b)``.
+    """
+
+    labels: tuple[str, ...]
+    counts: npt.NDArray[np.int64]
+    missing: int = 0
+    unseen: Mapping[str, int] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        labels = tuple(str(label) for label in self.labels)
+        counts = _frozen_counts(self.counts)
+        if len(labels) != counts.size:
+            raise ValueError(
+                f"`labels` has {len(labels)} entries but `counts` has {counts.size}."
+            )
+        if int(self.missing) < 0:
+            raise ValueError("`missing` must be non-negative.")
+        top = sorted(self.unseen.items(), key=lambda kv: (-kv[1], kv[0]))[:UNSEEN_KEEP]
+        object.__setattr__(self, "labels", labels)
+        object.__setattr__(self, "counts", counts)
+        object.__setattr__(self, "missing", int(self.missing))
+        object.__setattr__(self, "unseen", MappingProxyType({str(k): int(v) for k, v in top}))
+
+    @property
+    def n(self) -> int:
+        """Number of non-missing values counted in the bins."""
+        return int(self.counts.sum())
+
+    @property
+    def total(self) -> int:
+        """Number of values seen, missing included."""
+        return self.n + self.missing
+
+    @property
+    def missing_rate(self) -> float:
+        """Share of values that were missing (0.0 for an empty histogram)."""
+        return self.missing / self.total if self.total else 0.0
+
+    def merge(self, other: Histogram) -> Histogram:
+        """Add ``other``'s counts to these; both must have the same labels."""
+        if self.labels != other.labels:
+            raise ValueError("Histograms can only be merged over the same bins (labels differ).")
+        unseen = dict(self.unseen)
+        for key, value in other.unseen.items():
+            unseen[key] = unseen.get(key, 0) + value
+        return Histogram(self.labels, self.counts + other.counts, self.missing + other.missing, unseen)
+
+    def __add__(self, other: Histogram) -> Histogram:
+        return self.merge(other)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Histogram):
+            return NotImplemented
+        return (
+            self.labels == other.labels
+            and np.array_equal(self.counts, other.counts)
+            and self.missing == other.missing
+            and dict(self.unseen) == dict(other.unseen)
+        )
+
+    __hash__ = None  # type: ignore[assignment]
+
+    @classmethod
+    def empty(cls, labels: Sequence[str]) -> Histogram:
+        """A histogram with zero counts over ``labels``."""
+        return cls(tuple(labels), np.zeros(len(labels), dtype=np.int64))
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form: labels, counts, missing, unseen."""
+        return {
+            "labels": list(self.labels),
+            "counts": [int(c) for c in self.counts],
+            "missing": self.missing,
+            "unseen": dict(self.unseen),
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Histogram:
+        """Inverse of :meth:`to_dict`."""
+        return cls(
+            tuple(data["labels"]),
+            np.asarray(data["counts"], dtype=np.int64),
+            int(data.get("missing", 0)),
+            dict(data.get("unseen", {})),
+        )

@@ -1,0 +1,118 @@
+"""Shared fixtures: real database backends, each isolated per test.
+
+Every database test takes the ``db_url`` fixture and so runs against SQLite,
+DuckDB, PostgreSQL and MariaDB. PostgreSQL and MariaDB are found at the
+addresses below (override with ``DRIFT_TEST_POSTGRES_URL`` /
+``DRIFT_TEST_MARIADB_URL``). When ``DRIFT_REQUIRE_BACKENDS`` is set (``.ci/run``
+sets it to ``all``), a backend that cannot be reached fails the test;
+otherwise it is skipped with a message saying how to start it.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+POSTGRES_URL = os.environ.get(
+    "DRIFT_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+MARIADB_URL = os.environ.get("DRIFT_TEST_MARIADB_URL", "mysql+pymysql://root@127.0.0.1:3306/test")
+
+BACKENDS = ("sqlite", "duckdb", "postgresql", "mariadb")
+
+HOW_TO_START = {
+    "postgresql": (
+        "start PostgreSQL on 127.0.0.1:5432 with trust auth and a database `test` "
+        "(e.g. `pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start`), "
+        "or point DRIFT_TEST_POSTGRES_URL at one"
+    ),
+    "mariadb": (
+        "start MariaDB on 127.0.0.1:3306 with user root, empty password and a database `test` "
+        "(e.g. `start-stop-daemon --start --oknodo --background --exec /usr/sbin/mariadbd`), "
+        "or point DRIFT_TEST_MARIADB_URL at one"
+    ),
+}
+
+
+def _required(backend: str) -> bool:
+    wanted = os.environ.get("DRIFT_REQUIRE_BACKENDS", "")
+    names = {w.strip() for w in wanted.split(",") if w.strip()}
+    return "all" in names or backend in names
+
+
+def _unreachable(backend: str, exc: Exception) -> None:
+    message = f"{backend} is not reachable ({type(exc).__name__}: {exc}); {HOW_TO_START[backend]}."
+    if _required(backend):
+        pytest.fail(f"required backend {message}", pytrace=False)
+    pytest.skip(message)
+
+
+def _unique(prefix: str = "t") -> str:
+    return f"{prefix}_{uuid.uuid4().hex[:12]}"
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    """The name of the backend a parametrized test runs against."""
+    return str(request.param)
+
+
+@pytest.fixture
+def db_url(backend: str, tmp_path: Path) -> Iterator[str]:
+    """A SQLAlchemy URL to a fresh, empty database (or schema) on ``backend``.
+
+    SQLite and DuckDB get a file under ``tmp_path``; PostgreSQL gets its own
+    schema (selected through ``search_path``); MariaDB its own database. Each
+    is dropped afterwards, so reruns and parallel runs never collide.
+    """
+    if backend == "sqlite":
+        yield f"sqlite:///{tmp_path / 'drift.sqlite'}"
+    elif backend == "duckdb":
+        yield f"duckdb:///{tmp_path / 'drift.duckdb'}"
+    elif backend == "postgresql":
+        yield from _postgres_schema()
+    elif backend == "mariadb":
+        yield from _mariadb_database()
+    else:  # pragma: no cover - the params above are the whole list
+        raise AssertionError(backend)
+
+
+def _postgres_schema() -> Iterator[str]:
+    schema = _unique()
+    admin = sa.create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+    except sa.exc.OperationalError as exc:
+        admin.dispose()
+        _unreachable("postgresql", exc)
+    url = sa.make_url(POSTGRES_URL).update_query_dict({"options": f"-csearch_path={schema}"})
+    try:
+        yield url.render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+        admin.dispose()
+
+
+def _mariadb_database() -> Iterator[str]:
+    name = _unique()
+    admin = sa.create_engine(MARIADB_URL, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f"CREATE DATABASE `{name}`"))
+    except sa.exc.OperationalError as exc:
+        admin.dispose()
+        _unreachable("mariadb", exc)
+    url = sa.make_url(MARIADB_URL).set(database=name)
+    try:
+        yield url.render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f"DROP DATABASE IF EXISTS `{name}`"))
+        admin.dispose()
