@@ -1,0 +1,93 @@
+"""The SQL form of the bin rules: missing values and one condition per bin.
+
+Shared by the pushed-down counts and the streaming fallback, so both paths
+classify every row by the same expressions.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.sql.elements import ColumnElement
+
+from drift.sources.dialects import Dialect
+from drift.stats.binning import Binning, CategoricalBinning, NumericBinning
+
+
+def is_number_column(column: ColumnElement[Any], sample: Any) -> bool:
+    """Whether ``column`` holds numbers (so NaN may occur where the dialect has it)."""
+    if isinstance(column.type, sa.Numeric | sa.Integer):
+        return True
+    return isinstance(sample, float | int | Decimal) and not isinstance(sample, bool)
+
+
+def missing(column: ColumnElement[Any], dialect: Dialect, number: bool) -> ColumnElement[bool]:
+    """``column IS NULL``, or NaN for numbers where the dialect stores NaN.
+
+    Never NULL itself: PostgreSQL and DuckDB treat NaN as equal to NaN and to
+    nothing else, so ``column = NaN`` is TRUE or FALSE for every non-NULL value.
+    """
+    if number and dialect.has_nan:
+        return sa.or_(column.is_(None), column == dialect.nan_literal())
+    return column.is_(None)
+
+
+def finite(column: ColumnElement[Any], dialect: Dialect) -> ColumnElement[bool]:
+    """Not NULL, not NaN, not +/-inf: the values quantiles are fitted on."""
+    clauses: list[ColumnElement[bool]] = [column.is_not(None)]
+    if dialect.has_nan:
+        clauses.append(column != dialect.nan_literal())
+    if dialect.has_inf:
+        clauses.append(column != dialect.inf_literal(1))
+        clauses.append(column != dialect.inf_literal(-1))
+    return sa.and_(*clauses)
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """One feature of one relation, ready to be binned in SQL.
+
+    ``value`` is the column for numeric and text features and its string
+    cast for categorical ones; ``is_missing`` is never NULL.
+    """
+
+    name: str
+    value: ColumnElement[Any]
+    is_missing: ColumnElement[bool]
+
+
+def numeric_bins(target: Target, binning: NumericBinning) -> list[ColumnElement[bool]]:
+    """One condition per bin: ``c_{i-1} <= x < c_i``, outer bins open."""
+    present = sa.not_(target.is_missing)
+    x = target.value
+    cuts: list[ColumnElement[float]] = [sa.literal(float(c), sa.Double()) for c in binning.cuts]
+    if not cuts:
+        return [present]
+    conditions = [sa.and_(present, x < cuts[0])]
+    conditions += [sa.and_(present, x >= lo, x < hi) for lo, hi in itertools.pairwise(cuts)]
+    conditions.append(sa.and_(present, x >= cuts[-1]))
+    return conditions
+
+
+def categorical_bins(target: Target, binning: CategoricalBinning) -> list[ColumnElement[bool]]:
+    """One condition per category, then the "other" bin."""
+    present = sa.not_(target.is_missing)
+    conditions = [sa.and_(present, target.value == c) for c in binning.categories]
+    if binning.categories:
+        conditions.append(sa.and_(present, target.value.not_in(binning.categories)))
+    else:
+        conditions.append(present)
+    return conditions
+
+
+def bin_conditions(target: Target, binning: Binning) -> list[ColumnElement[bool]]:
+    """The per-bin conditions of a numeric or categorical binning."""
+    if isinstance(binning, NumericBinning):
+        return numeric_bins(target, binning)
+    if isinstance(binning, CategoricalBinning):
+        return categorical_bins(target, binning)
+    raise TypeError(f"{binning.kind} features cannot be binned in SQL; stream them instead.")

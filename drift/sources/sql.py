@@ -1,0 +1,257 @@
+"""``SqlSource``: histograms of a table or query, binned inside the database."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.sql.elements import ColumnElement
+
+from drift.config import FeatureConfig
+from drift.errors import SourceError
+from drift.sources.dialects import dialect_of
+from drift.sources.predicates import Target, is_number_column, missing
+from drift.sources.pushdown import count_bins, top_values
+from drift.sources.quantiles import NumericFit, fit_cuts
+from drift.sources.relation import (
+    Relation,
+    TimestampStyle,
+    infer_kind,
+    open_relation,
+    timestamp_style,
+    window_clause,
+)
+from drift.sources.streaming import CHUNK_SIZE, fit_vocabulary, stream_histograms
+from drift.stats.binning import (
+    Binning,
+    CategoricalBinning,
+    Kind,
+    NumericBinning,
+    TokenBinning,
+)
+from drift.stats.histogram import Histogram
+
+
+class SqlSource:
+    """A table or SELECT in a SQL database, read one time window at a time.
+
+    Parameters
+    ----------
+    engine : sqlalchemy.Engine
+        The source database (see :func:`drift.sources.open_source`).
+    table, schema : str, optional
+        The relation to read: a table (or view), optionally in a schema.
+    query : str, optional
+        A SELECT to read instead of a table; it is wrapped as a subquery.
+    timestamp : str or None
+        The column placing rows in time. ``None`` only for a relation that is
+        always read whole (``start`` and ``end`` both ``None``).
+    pushdown : bool, optional
+        Count numeric and categorical bins in the database (default). With
+        ``False`` rows are streamed and binned in Python.
+    chunk_size : int, optional
+        Rows per chunk when streaming.
+
+    Notes
+    -----
+    Windows are ``start <= timestamp < end``; ``None`` leaves that side open.
+    Every identifier is a quoted SQLAlchemy column of the reflected table or
+    of the query's subquery, and every value a bound parameter.
+    """
+
+    def __init__(
+        self,
+        engine: sa.Engine,
+        *,
+        table: str | None = None,
+        schema: str | None = None,
+        query: str | None = None,
+        timestamp: str | None,
+        pushdown: bool = True,
+        chunk_size: int = CHUNK_SIZE,
+    ) -> None:
+        if (table is None) == (query is None):
+            raise ValueError("Give exactly one of `table` or `query`.")
+        if chunk_size < 1:
+            raise ValueError("`chunk_size` must be a positive number of rows.")
+        self.engine = engine
+        self.table, self.schema, self.query = table, schema, query
+        self.timestamp = timestamp
+        self.pushdown = pushdown
+        self.chunk_size = chunk_size
+        self.dialect = dialect_of(engine)
+        self._relation: Relation | None = None
+        self._style: TimestampStyle | None = None
+
+    def _open(self, conn: sa.Connection) -> Relation:
+        if self._relation is None:
+            relation = open_relation(conn, table=self.table, schema=self.schema, query=self.query)
+            if self.timestamp is not None:
+                column = relation.column(self.timestamp)
+                self._style = timestamp_style(column, relation.sample(self.timestamp), self.dialect)
+            self._relation = relation
+        return self._relation
+
+    def _where(
+        self, relation: Relation, start: datetime | None, end: datetime | None
+    ) -> ColumnElement[bool]:
+        if start is None and end is None:
+            return sa.true()
+        if self.timestamp is None or self._style is None:
+            raise SourceError(
+                f"{relation.description} has no timestamp column, so it can only be read whole "
+                "(start=None, end=None)"
+            )
+        if start is not None and end is not None and start >= end:
+            raise ValueError(f"`start` ({start}) must be before `end` ({end}).")
+        column = relation.column(self.timestamp)
+        return window_clause(column, self._style, self.dialect, start, end)
+
+    def _target(self, relation: Relation, name: str, kind: Kind) -> Target:
+        column = relation.column(name)
+        number = is_number_column(column, relation.sample(name))
+        is_missing = missing(column, self.dialect, number)
+        value = self.dialect.as_string(column) if kind == "categorical" else column
+        return Target(name, value, is_missing)
+
+    def columns(self) -> dict[str, Kind | None]:
+        """Every column except the timestamp, with its inferred feature kind.
+
+        ``None`` marks a column that is no feature (dates, binary data).
+        """
+        with self.engine.connect() as conn:
+            relation = self._open(conn)
+            return {
+                c.name: infer_kind(c, relation.samples.get(c.name, []))
+                for c in relation.selectable.c
+                if c.name != self.timestamp
+            }
+
+    def resolve_features(self, features: Sequence[FeatureConfig] | None) -> list[FeatureConfig]:
+        """``features`` with every ``kind`` filled in; ``None`` means every column.
+
+        Raises
+        ------
+        drift.errors.SourceError
+            If a named column does not exist, or a kind cannot be inferred.
+        """
+        kinds = self.columns()
+        if features is None:
+            return [FeatureConfig(name=n, kind=k) for n, k in kinds.items() if k is not None]
+        out = []
+        with self.engine.connect() as conn:
+            relation = self._open(conn)
+            for feature in features:
+                column = relation.column(feature.name)
+                if feature.kind is not None:
+                    out.append(feature)
+                    continue
+                kind = kinds.get(feature.name)
+                if kind is None:
+                    raise SourceError(
+                        f"cannot infer the kind of column {feature.name!r} ({column.type}) in "
+                        f"{relation.description}; set kind: numeric, categorical or text"
+                    )
+                out.append(feature.model_copy(update={"kind": kind}))
+        return out
+
+    def row_count(self, start: datetime | None, end: datetime | None) -> int:
+        """Number of rows in the window."""
+        with self.engine.connect() as conn:
+            relation = self._open(conn)
+            query = (
+                sa.select(sa.func.count())
+                .select_from(relation.selectable)
+                .where(self._where(relation, start, end))
+            )
+            return int(conn.execute(query).scalar_one())
+
+    def fit(
+        self, features: Sequence[FeatureConfig], start: datetime | None, end: datetime | None
+    ) -> dict[str, Binning]:
+        """Fit each feature's binning on the reference window, in the database.
+
+        Numeric: quantile cuts (see :mod:`drift.sources.quantiles`), uniform
+        cuts or the fixed ``edges``. Categorical: the ``top_k`` most frequent
+        values as strings (``GROUP BY ... ORDER BY count DESC LIMIT k``).
+        Text: the ``top_k`` most frequent tokens, streamed.
+
+        Returns
+        -------
+        dict of str to Binning
+            Keyed by feature name, in the order of ``features``.
+        """
+        resolved = self.resolve_features(features)
+        out: dict[str, Binning] = {}
+        with self.engine.connect() as conn:
+            relation = self._open(conn)
+            where = self._where(relation, start, end)
+            source = relation.selectable
+            fits = []
+            for f in resolved:
+                if f.kind == "numeric" and f.edges is not None:
+                    out[f.name] = NumericBinning(tuple(f.edges))
+                elif f.kind == "numeric":
+                    fits.append(NumericFit(f.name, relation.column(f.name), f.bins, f.strategy))
+            cuts = fit_cuts(conn, source, where, fits, self.dialect) if fits else {}
+            out.update({name: NumericBinning(c) for name, c in cuts.items()})
+            for f in resolved:
+                kind = f.kind or "numeric"
+                if kind == "categorical":
+                    target = self._target(relation, f.name, kind)
+                    top = top_values(conn, source, where, target, (), f.resolved_top_k(kind))
+                    out[f.name] = CategoricalBinning(tuple(top))
+                elif kind == "text":
+                    target = self._target(relation, f.name, kind)
+                    shape = TokenBinning((), f.ngram, f.tokenizer, f.lowercase)
+                    out[f.name] = fit_vocabulary(
+                        conn, source, where, target, shape, f.resolved_top_k(kind), self.chunk_size
+                    )
+        return {f.name: out[f.name] for f in resolved}
+
+    def histograms(
+        self,
+        binnings: Mapping[str, Binning],
+        start: datetime | None,
+        end: datetime | None,
+        *,
+        pushdown: bool | None = None,
+    ) -> dict[str, Histogram]:
+        """Histograms of the window for every feature in ``binnings``.
+
+        Numeric and categorical features are counted by one query (pushdown);
+        text features, and all features when ``pushdown`` is false, are
+        streamed in chunks. An empty window gives histograms of zeros.
+
+        Parameters
+        ----------
+        binnings : mapping of str to Binning
+            Feature (column) name to the binning fitted on the reference.
+        start, end : datetime or None
+            The window, timezone-aware; ``None`` leaves a side open.
+        pushdown : bool, optional
+            Overrides the source's ``pushdown`` setting for this call.
+        """
+        push = self.pushdown if pushdown is None else pushdown
+        with self.engine.connect() as conn:
+            relation = self._open(conn)
+            where = self._where(relation, start, end)
+            pushed: list[tuple[Target, Binning]] = []
+            streamed: list[tuple[Target, Binning]] = []
+            for name, binning in binnings.items():
+                target = self._target(relation, name, binning.kind)
+                use_sql = push and not isinstance(binning, TokenBinning)
+                (pushed if use_sql else streamed).append((target, binning))
+            out: dict[str, Histogram] = {}
+            if pushed:
+                out.update(count_bins(conn, relation.selectable, where, pushed)[1])
+            if streamed:
+                out.update(
+                    stream_histograms(conn, relation.selectable, where, streamed, self.chunk_size)
+                )
+        return {name: out[name] for name in binnings}
+
+    def __repr__(self) -> str:
+        what = f"query={self.query!r}" if self.query else f"table={self.table!r}"
+        return f"SqlSource({self.engine.url.render_as_string()!r}, {what})"

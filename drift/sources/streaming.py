@@ -1,0 +1,163 @@
+"""The chunked fallback: stream a window's values and bin them in Python.
+
+Text features always take this path (tokenizing is not SQL); numeric and
+categorical ones take it with ``pushdown=False``. Rows arrive through a
+server-side cursor in chunks of ``chunk_size``, so memory stays bounded by a
+chunk plus the counters. The missing flags and the categorical strings are
+computed by the same SQL expressions as the pushed-down counts, so both
+paths give identical histograms.
+"""
+
+from __future__ import annotations
+
+import importlib
+import re
+from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
+
+import numpy as np
+import sqlalchemy as sa
+from sqlalchemy.sql.elements import ColumnElement
+
+from drift.sources.predicates import Target
+from drift.stats.binning import Binning, NumericBinning, TokenBinning
+from drift.stats.histogram import Histogram
+
+#: Rows fetched per chunk.
+CHUNK_SIZE = 10_000
+
+Tokenizer = Callable[..., list[str]]
+_WORD = re.compile(r"\w+", re.UNICODE)
+
+
+def _basic_tokenize(text: str, *, tokenizer: str, lowercase: bool, ngram: int) -> list[str]:
+    if lowercase:
+        text = text.lower()
+    if tokenizer == "whitespace":
+        words = text.split()
+    elif tokenizer == "char":
+        words = list(text)
+    else:
+        words = _WORD.findall(text)
+    if ngram == 1:
+        return words
+    return [" ".join(words[i : i + ngram]) for i in range(len(words) - ngram + 1)]
+
+
+def tokenizer() -> Tokenizer:
+    """``drift.stats.tokenize`` when the stats package provides it, else a regex one."""
+    found = getattr(importlib.import_module("drift.stats"), "tokenize", None)
+    return found if callable(found) else _basic_tokenize
+
+
+def stream_rows(
+    conn: sa.Connection,
+    columns: Sequence[ColumnElement[Any]],
+    source: sa.FromClause,
+    where: ColumnElement[bool],
+    chunk_size: int = CHUNK_SIZE,
+) -> Iterator[Sequence[sa.Row[*tuple[Any, ...]]]]:
+    """Yield the window's rows of ``columns`` in chunks of at most ``chunk_size``."""
+    query = sa.select(*columns).select_from(source).where(where)
+    result = conn.execution_options(stream_results=True, yield_per=chunk_size).execute(query)
+    with result:
+        yield from result.partitions(chunk_size)
+
+
+class _Counter:
+    """Accumulates one feature's histogram chunk by chunk."""
+
+    def __init__(self, binning: Binning, tokenize: Tokenizer) -> None:
+        self.binning = binning
+        self.tokenize = tokenize
+        self.counts = np.zeros(len(binning.labels), dtype=np.int64)
+        self.missing = 0
+        self.unseen: Counter[str] = Counter()
+        self.index = {label: i for i, label in enumerate(binning.labels[:-1])}
+
+    def add(self, values: list[Any], missing: list[Any]) -> None:
+        binning = self.binning
+        if isinstance(binning, NumericBinning):
+            present = [float(v) for v, m in zip(values, missing, strict=True) if not m]
+            self.missing += len(values) - len(present)
+            bins = np.searchsorted(np.asarray(binning.cuts, dtype=np.float64), present, "right")
+            self.counts += np.bincount(bins, minlength=self.counts.size)
+            return
+        other = self.counts.size - 1
+        for value, is_missing in zip(values, missing, strict=True):
+            if is_missing:
+                self.missing += 1
+                continue
+            if isinstance(binning, TokenBinning):
+                items = self.tokenize(
+                    str(value),
+                    tokenizer=binning.tokenizer,
+                    lowercase=binning.lowercase,
+                    ngram=binning.ngram,
+                )
+            else:
+                items = [str(value)]
+            for item in items:
+                i = self.index.get(item, other)
+                self.counts[i] += 1
+                if i == other:
+                    self.unseen[item] += 1
+
+    def histogram(self) -> Histogram:
+        return Histogram(self.binning.labels, self.counts, self.missing, self.unseen)
+
+
+def stream_histograms(
+    conn: sa.Connection,
+    source: sa.FromClause,
+    where: ColumnElement[bool],
+    targets: Sequence[tuple[Target, Binning]],
+    chunk_size: int = CHUNK_SIZE,
+) -> dict[str, Histogram]:
+    """Histograms of every target over the window, binned in Python chunk by chunk."""
+    counters = [_Counter(binning, tokenizer()) for _, binning in targets]
+    columns: list[ColumnElement[Any]] = []
+    for target, _ in targets:
+        columns += [target.value, sa.case((target.is_missing, 1), else_=0)]
+    for chunk in stream_rows(conn, columns, source, where, chunk_size):
+        for j, counter in enumerate(counters):
+            counter.add([row[2 * j] for row in chunk], [row[2 * j + 1] for row in chunk])
+    return {target.name: c.histogram() for (target, _), c in zip(targets, counters, strict=True)}
+
+
+def fit_vocabulary(
+    conn: sa.Connection,
+    source: sa.FromClause,
+    where: ColumnElement[bool],
+    target: Target,
+    binning: TokenBinning,
+    top_k: int,
+    chunk_size: int = CHUNK_SIZE,
+) -> TokenBinning:
+    """``binning`` with the reference's ``top_k`` most frequent tokens as vocabulary.
+
+    Ties are broken by the token in Python string order.
+    """
+    tokenize = tokenizer()
+    counts: Counter[str] = Counter()
+    columns = [target.value, sa.case((target.is_missing, 1), else_=0)]
+    for chunk in stream_rows(conn, columns, source, where, chunk_size):
+        for row in chunk:
+            value, is_missing = row[0], row[1]
+            if not is_missing:
+                counts.update(
+                    tokenize(
+                        str(value),
+                        tokenizer=binning.tokenizer,
+                        lowercase=binning.lowercase,
+                        ngram=binning.ngram,
+                    )
+                )
+    top = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:top_k]
+    return TokenBinning(
+        tuple(token for token, _ in top),
+        ngram=binning.ngram,
+        tokenizer=binning.tokenizer,
+        lowercase=binning.lowercase,
+    )
