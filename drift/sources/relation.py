@@ -60,6 +60,29 @@ def _sample(conn: sa.Connection, selectable: sa.FromClause) -> dict[str, list[An
     return {c.name: [row[i] for row in rows] for i, c in enumerate(selectable.c)}
 
 
+def _probe_names(conn: sa.Connection, table: sa.Table) -> list[str]:
+    probe: sa.CursorResult[Any] = conn.execute(
+        sa.select(sa.literal_column("*")).select_from(table).limit(0)
+    )
+    keys = list(probe.keys())
+    probe.close()
+    return keys
+
+
+def _reflected(conn: sa.Connection, table: str, schema: str | None) -> sa.Table:
+    """The reflected table, with the names the server reports for its columns.
+
+    MySQL/MariaDB reflection parses ``SHOW CREATE TABLE`` and keeps a doubled
+    backtick in a column name doubled; the cursor's names are the real ones.
+    """
+    reflected = sa.Table(table, sa.MetaData(), schema=schema, autoload_with=conn)
+    if conn.dialect.name not in ("mysql", "mariadb"):
+        return reflected
+    names = _probe_names(conn, reflected)
+    columns = [sa.Column(n, c.type) for n, c in zip(names, reflected.columns, strict=True)]
+    return sa.Table(table, sa.MetaData(), *columns, schema=schema)
+
+
 def _declared(conn: sa.Connection, table: str, schema: str | None) -> sa.Table:
     """A table declared from its column names (for dialects whose reflection fails).
 
@@ -69,12 +92,7 @@ def _declared(conn: sa.Connection, table: str, schema: str | None) -> sa.Table:
     """
     if not sa.inspect(conn).has_table(table, schema=schema):
         raise sa.exc.NoSuchTableError(table)
-    bare = sa.Table(table, sa.MetaData(), schema=schema)
-    probe: sa.CursorResult[Any] = conn.execute(
-        sa.select(sa.literal_column("*")).select_from(bare).limit(0)
-    )
-    keys = list(probe.keys())
-    probe.close()
+    keys = _probe_names(conn, sa.Table(table, sa.MetaData(), schema=schema))
     return sa.Table(table, sa.MetaData(), *(sa.Column(k) for k in keys), schema=schema)
 
 
@@ -94,7 +112,7 @@ def open_relation(
             if conn.dialect.name == "duckdb":
                 reflected = _declared(conn, table, schema)
             else:
-                reflected = sa.Table(table, sa.MetaData(), schema=schema, autoload_with=conn)
+                reflected = _reflected(conn, table, schema)
         except sa.exc.NoSuchTableError:
             names = sa.inspect(conn).get_table_names(schema=schema)
             raise SourceError(
