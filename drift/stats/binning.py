@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from itertools import pairwise
 from typing import Any, Literal
 
 OTHER_LABEL = "<other>"
@@ -49,7 +50,7 @@ class NumericBinning:
         if not self.cuts:
             return ("(-inf, inf)",)
         edges = ["-inf", *(_fmt(c) for c in self.cuts), "inf"]
-        out = [f"[{lo}, {hi})" for lo, hi in zip(edges[:-1], edges[1:], strict=True)]
+        out = [f"[{lo}, {hi})" for lo, hi in pairwise(edges)]
         out[0] = f"(-inf, {edges[1]})"
         out[-1] = f"[{edges[-2]}, inf]"
         return tuple(out)

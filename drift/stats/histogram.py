@@ -61,9 +61,7 @@ class Histogram:
         labels = tuple(str(label) for label in self.labels)
         counts = _frozen_counts(self.counts)
         if len(labels) != counts.size:
-            raise ValueError(
-                f"`labels` has {len(labels)} entries but `counts` has {counts.size}."
-            )
+            raise ValueError(f"`labels` has {len(labels)} entries but `counts` has {counts.size}.")
         if int(self.missing) < 0:
             raise ValueError("`missing` must be non-negative.")
         top = sorted(self.unseen.items(), key=lambda kv: (-kv[1], kv[0]))[:UNSEEN_KEEP]
@@ -94,7 +92,9 @@ class Histogram:
         unseen = dict(self.unseen)
         for key, value in other.unseen.items():
             unseen[key] = unseen.get(key, 0) + value
-        return Histogram(self.labels, self.counts + other.counts, self.missing + other.missing, unseen)
+        return Histogram(
+            self.labels, self.counts + other.counts, self.missing + other.missing, unseen
+        )
 
     def __add__(self, other: Histogram) -> Histogram:
         return self.merge(other)

@@ -1,0 +1,121 @@
+"""Applying a fitted binning to values: the histogram of one window."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Mapping
+
+import numpy as np
+import numpy.typing as npt
+
+from drift.stats.binning import Binning, CategoricalBinning, NumericBinning, TokenBinning
+from drift.stats.histogram import Histogram
+from drift.stats.tokens import tokenize
+from drift.stats.values import as_float_values, as_label_values
+
+# Values binned per step: keeps the bin-index scratch array in cache and small.
+_CHUNK = 1 << 18
+
+
+def histogram(binning: Binning, values: npt.ArrayLike | Iterable[object]) -> Histogram:
+    """Count ``values`` in the bins of ``binning``.
+
+    - Numeric: value ``x`` goes to bin ``#{j : cut_j <= x}``
+      (``numpy.searchsorted(cuts, x, side="right")``); NaN/None are counted
+      as missing, ``-inf``/``+inf`` land in the first/last bin.
+    - Categorical: ``str(x)`` is looked up among the categories; anything
+      else goes to the last ``"<other>"`` bin and is reported, most frequent
+      first, in ``Histogram.unseen``. None/NaN/NA are missing.
+    - Text: each value is a document, split by the binning's tokenizer;
+      tokens outside the vocabulary go to the last ``"<oov>"`` bin (and to
+      ``unseen``). Counts are of tokens, the missing count is of documents.
+
+    Parameters
+    ----------
+    binning : NumericBinning, CategoricalBinning or TokenBinning
+        A fitted binning (see :func:`drift.stats.fitting.fit_numeric` and friends).
+    values : array_like
+        The values of one window. Numeric input that is already float64 is
+        not copied.
+
+    Returns
+    -------
+    Histogram
+        Labelled counts; merging the histograms of two chunks gives the
+        histogram of both.
+
+    Examples
+    --------
+    >>> from drift.stats.binning import NumericBinning, CategoricalBinning
+    >>> h = histogram(NumericBinning((0.0, 1.0)), [-5, 0.0, 0.5, 1.0, float("nan")])
+    >>> h.counts.tolist(), h.missing
+    ([1, 2, 1], 1)
+    >>> h = histogram(CategoricalBinning(("a", "b")), ["a", "z", "z", None])
+    >>> h.counts.tolist(), dict(h.unseen)
+    ([1, 0, 2], {'z': 2})
+    """
+    if isinstance(binning, NumericBinning):
+        return _numeric(binning, values)
+    if isinstance(binning, CategoricalBinning):
+        return _categorical(binning, values)
+    if isinstance(binning, TokenBinning):
+        return _tokens(binning, values)
+    raise TypeError(
+        "`binning` must be a NumericBinning, CategoricalBinning or TokenBinning, "
+        f"got {type(binning).__name__}."
+    )
+
+
+def _numeric(binning: NumericBinning, values: object) -> Histogram:
+    arr = as_float_values(values, "values")  # type: ignore[arg-type]
+    cuts = np.asarray(binning.cuts, dtype=np.float64)
+    k = cuts.size + 1
+    counts = np.zeros(k, dtype=np.int64)
+    missing = 0
+    for start in range(0, arr.size, _CHUNK):
+        chunk = arr[start : start + _CHUNK]
+        counts += np.bincount(np.searchsorted(cuts, chunk, side="right"), minlength=k)
+        missing += int(np.count_nonzero(np.isnan(chunk)))
+    # NaN sorts after every cut, so searchsorted put each missing value in the last bin.
+    counts[-1] -= missing
+    return Histogram(binning.labels, counts, missing)
+
+
+def _categorical(binning: CategoricalBinning, values: object) -> Histogram:
+    arr = as_label_values(values, "values")  # type: ignore[arg-type]
+    present = arr[arr != None]  # noqa: E711 - elementwise comparison on an object array
+    seen = Counter(map(str, present))
+    return _from_counter(binning.labels, seen, int(arr.size - present.size))
+
+
+def _tokens(binning: TokenBinning, values: object) -> Histogram:
+    docs = as_label_values(values, "values")  # type: ignore[arg-type]
+    seen: Counter[str] = Counter()
+    missing = 0
+    for doc in docs:
+        if doc is None:
+            missing += 1
+            continue
+        seen.update(
+            tokenize(
+                str(doc),
+                tokenizer=binning.tokenizer,
+                lowercase=binning.lowercase,
+                ngram=binning.ngram,
+            )
+        )
+    return _from_counter(binning.labels, seen, missing)
+
+
+def _from_counter(labels: tuple[str, ...], seen: Mapping[str, int], missing: int) -> Histogram:
+    index = {label: i for i, label in enumerate(labels[:-1])}
+    counts = np.zeros(len(labels), dtype=np.int64)
+    unseen: Counter[str] = Counter()
+    for value, count in seen.items():
+        i = index.get(value)
+        if i is None:
+            counts[-1] += count
+            unseen[value] = count
+        else:
+            counts[i] += count
+    return Histogram(labels, counts, missing, unseen)

@@ -1,0 +1,198 @@
+"""Fitting binnings on reference data.
+
+A binning is fitted once, on the reference, and then applied unchanged to
+every later window (:func:`drift.stats.counting.histogram`).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Sequence
+
+import numpy as np
+import numpy.typing as npt
+
+from drift.stats._checks import positive_int
+from drift.stats.binning import CategoricalBinning, NumericBinning, TokenBinning
+from drift.stats.tokens import TOKENIZERS, tokenize
+from drift.stats.values import as_float_values, as_label_values
+
+STRATEGIES = ("quantile", "uniform")
+
+
+def fit_numeric(
+    values: npt.ArrayLike,
+    *,
+    bins: int = 10,
+    strategy: str = "quantile",
+    edges: Sequence[float] | None = None,
+) -> NumericBinning:
+    """Fit numeric bins on reference values.
+
+    ``quantile``: the cut for probability ``i / bins`` is the reference's
+    ``inverted_cdf`` quantile (an observed value: the order statistic at
+    position ``ceil(i * n / bins)``), exactly as the SQL sources compute it
+    in the database; each bin holds about ``1 / bins`` of the reference.
+    ``uniform``: ``bins`` equal widths over ``[min, max]``. ``edges``: the
+    interior cut points as given (``k`` edges give ``k + 1`` bins).
+
+    Only finite values take part in the fit: NaN/None (missing) and +/-inf
+    are left out (+/-inf land in the outer bins when applied). Tied quantiles
+    are deduplicated, so heavily tied data gets fewer bins. A constant
+    reference ``c`` gets the cuts ``[c, nextafter(c, inf)]``, three bins
+    (below, equal, above), so any departure from the constant shows.
+
+    Parameters
+    ----------
+    values : array_like of float
+        Reference values.
+    bins : int, optional
+        Number of bins to aim for, >= 1. Default 10.
+    strategy : {"quantile", "uniform"}, optional
+        Default ``"quantile"``.
+    edges : sequence of float, optional
+        Fixed, strictly increasing, finite interior cut points; ``values``,
+        ``bins`` and ``strategy`` are then not used.
+
+    Returns
+    -------
+    NumericBinning
+
+    Raises
+    ------
+    ValueError
+        No finite value to fit on; bad ``bins``, ``strategy`` or ``edges``.
+    TypeError
+        ``values`` that are not numbers.
+
+    Examples
+    --------
+    >>> fit_numeric(range(1, 11), bins=4).cuts
+    (3.0, 5.0, 8.0)
+    >>> fit_numeric([0, 10], bins=2, strategy="uniform").cuts
+    (5.0,)
+    >>> fit_numeric([7, 7, 7]).cuts
+    (7.0, 7.000000000000001)
+    """
+    if edges is not None:
+        return NumericBinning(_check_edges(edges))
+    n_bins = positive_int(bins, "bins")
+    if strategy not in STRATEGIES:
+        raise ValueError(f"`strategy` must be one of {STRATEGIES}, got {strategy!r}.")
+    arr = as_float_values(values, "values")
+    finite = arr[np.isfinite(arr)]
+    if finite.size == 0:
+        raise ValueError(
+            "`values` has no finite value to fit bins on (empty, all missing or all inf)."
+        )
+    low, high = float(finite.min()), float(finite.max())
+    if low == high:
+        return NumericBinning((low, float(np.nextafter(low, np.inf))))
+    if n_bins == 1:
+        return NumericBinning(())
+    probs = np.arange(1, n_bins) / n_bins
+    if strategy == "quantile":
+        cuts = np.quantile(finite, probs, method="inverted_cdf")
+    else:
+        cuts = low + probs * (high - low)
+    return NumericBinning(tuple(float(c) for c in np.unique(cuts)))
+
+
+def _check_edges(edges: Sequence[float]) -> tuple[float, ...]:
+    try:
+        arr = np.asarray(edges, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise TypeError("`edges` must be a sequence of numbers.") from None
+    if arr.ndim != 1:
+        raise ValueError(f"`edges` must be one-dimensional, got shape {arr.shape}.")
+    if not np.all(np.isfinite(arr)):
+        raise ValueError("`edges` must be finite numbers.")
+    if np.any(np.diff(arr) <= 0):
+        raise ValueError("`edges` must be strictly increasing.")
+    return tuple(float(e) for e in arr)
+
+
+def fit_categorical(values: npt.ArrayLike, *, top_k: int = 50) -> CategoricalBinning:
+    """Fit a categorical binning: the reference's ``top_k`` most frequent values.
+
+    Values are compared as strings (``str(v)``), as the SQL sources compare
+    them, so ``1`` and ``"1"`` are one category while ``1`` and ``1.0`` are
+    two. None/NaN are missing and never a category. Ties in frequency are
+    broken by the string order, so the fit is deterministic. Everything
+    outside the top ``top_k`` shares one last ``"<other>"`` bin.
+
+    Parameters
+    ----------
+    values : array_like
+        Reference values (any objects; strings, numbers, booleans).
+    top_k : int, optional
+        Categories kept, >= 1. Default 50.
+
+    Returns
+    -------
+    CategoricalBinning
+        Categories ordered by descending reference frequency.
+
+    Examples
+    --------
+    >>> fit_categorical(["b", "a", "b", None, "c", "a", "b"], top_k=2).labels
+    ('b', 'a', '<other>')
+    """
+    k = positive_int(top_k, "top_k")
+    labels = as_label_values(values, "values")
+    present = labels[labels != None]  # noqa: E711 - elementwise comparison on an object array
+    if present.size == 0:
+        return CategoricalBinning(())
+    uniques, counts = np.unique(present.astype(str), return_counts=True)
+    order = np.lexsort((uniques, -counts))[:k]
+    return CategoricalBinning(tuple(str(u) for u in uniques[order]))
+
+
+def fit_tokens(
+    texts: Iterable[object],
+    *,
+    top_k: int = 5000,
+    ngram: int = 1,
+    tokenizer: str = "regex",
+    lowercase: bool = True,
+) -> TokenBinning:
+    """Fit a vocabulary: the ``top_k`` most frequent tokens (or n-grams) of the reference.
+
+    Each document is split by :func:`drift.stats.tokens.tokenize`; None/NaN
+    documents are missing. Ties are broken by the token's string order.
+    Every other token later lands in the last ``"<oov>"`` bin.
+
+    Parameters
+    ----------
+    texts : iterable of str
+        Reference documents.
+    top_k : int, optional
+        Vocabulary size, >= 1. Default 5000.
+    ngram : int, optional
+        Words per token, >= 1. Default 1.
+    tokenizer : {"regex", "whitespace", "char"}, optional
+        Default ``"regex"``.
+    lowercase : bool, optional
+        Default True.
+
+    Returns
+    -------
+    TokenBinning
+
+    Examples
+    --------
+    >>> fit_tokens(["the cat", "the dog", None], top_k=2).labels
+    ('the', 'cat', '<oov>')
+    """
+    k = positive_int(top_k, "top_k")
+    n = positive_int(ngram, "ngram")
+    if tokenizer not in TOKENIZERS:
+        raise ValueError(f"`tokenizer` must be one of {TOKENIZERS}, got {tokenizer!r}.")
+    counter: Counter[str] = Counter()
+    for doc in as_label_values(texts, "texts"):
+        if doc is not None:
+            counter.update(tokenize(str(doc), tokenizer=tokenizer, lowercase=lowercase, ngram=n))
+    ranked = sorted(counter.items(), key=lambda kv: (-kv[1], kv[0]))[:k]
+    return TokenBinning(
+        tuple(token for token, _ in ranked), ngram=n, tokenizer=tokenizer, lowercase=lowercase
+    )

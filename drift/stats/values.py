@@ -1,0 +1,67 @@
+"""Reading raw column values into arrays, and telling missing values apart (private)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+
+import numpy as np
+import numpy.typing as npt
+
+FloatArray = npt.NDArray[np.float64]
+ObjectArray = npt.NDArray[np.object_]
+
+_MISSING_TYPES = ("NAType", "NaTType")
+
+
+def is_missing(value: object) -> bool:
+    """None, a float NaN, or a pandas NA/NaT (recognised without importing pandas)."""
+    if value is None:
+        return True
+    if isinstance(value, float | np.floating):
+        return math.isnan(value)
+    return type(value).__name__ in _MISSING_TYPES
+
+
+def as_float_values(values: npt.ArrayLike, name: str) -> FloatArray:
+    """``values`` as a 1-D float64 array, NaN for missing; a view when already float64."""
+    arr = np.asarray(values)
+    if arr.ndim != 1:
+        raise ValueError(f"`{name}` must be one-dimensional, got shape {arr.shape}.")
+    if arr.dtype.kind in "fiub":
+        return arr.astype(np.float64, copy=False)
+    if arr.dtype.kind == "O":
+        out = np.empty(arr.size, dtype=np.float64)
+        for i, value in enumerate(arr):
+            if is_missing(value):
+                out[i] = np.nan
+            elif isinstance(value, int | float | np.number) and not isinstance(value, bool):
+                out[i] = float(value)
+            else:
+                raise TypeError(
+                    f"`{name}` must hold numbers for a numeric binning; found {value!r} "
+                    f"({type(value).__name__}) at position {i}."
+                )
+        return out
+    raise TypeError(f"`{name}` must hold numbers for a numeric binning, got dtype {arr.dtype}.")
+
+
+def as_label_values(values: npt.ArrayLike | Iterable[object], name: str) -> ObjectArray:
+    """``values`` as a 1-D object array with every missing value replaced by None."""
+    if isinstance(values, str | bytes):
+        raise TypeError(f"`{name}` must be a sequence of values, not a single string.")
+    if isinstance(values, np.ndarray):
+        arr = values.astype(object, copy=False)
+    else:
+        items = list(values)  # type: ignore[arg-type]
+        arr = np.empty(len(items), dtype=object)
+        arr[:] = items
+    if arr.ndim != 1:
+        raise ValueError(f"`{name}` must be one-dimensional, got shape {arr.shape}.")
+    if values is not None and isinstance(values, np.ndarray) and values.dtype.kind in "US":
+        return arr
+    missing = np.fromiter((is_missing(v) for v in arr), dtype=bool, count=arr.size)
+    if missing.any():
+        arr = arr.copy()
+        arr[missing] = None
+    return arr
