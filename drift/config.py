@@ -287,20 +287,24 @@ class ThresholdsConfig(_Model):
     """Score at or above which a feature is critical."""
     metric: Metric = "kl"
     """The metric the thresholds apply to."""
-    p_value: float | None = Field(0.01, gt=0, le=1)
-    """Alert only when the G-test p-value (Benjamini-Hochberg adjusted) is below this;
-    ``null`` turns the gate off."""
+    p_value: float | None = Field(0.001, gt=0, le=1)
+    """Drift counts only when the G-test p-value (Benjamini-Hochberg adjusted across
+    the run's features) is below this; ``null`` turns the gate off."""
+    min_effect: float = Field(0.001, ge=0)
+    """Smallest score ever counted as drift, however significant (huge windows)."""
     min_rows: int = Field(100, ge=0)
     """Windows with fewer live (or reference) rows are recorded as insufficient data."""
     consecutive: int = Field(1, ge=1)
     """Windows in a row that must cross a threshold before an alert opens."""
-    bias_corrected: bool = False
-    """Compare the bias-corrected score (small-sample bias removed) with the thresholds."""
+    bias_corrected: bool = True
+    """With ``metric: kl``, compare the bias-corrected KL (small-sample bias removed)."""
 
     @model_validator(mode="after")
     def _ordered(self) -> ThresholdsConfig:
         if self.critical < self.warn:
             raise ValueError(f"critical ({self.critical}) must be >= warn ({self.warn})")
+        if self.min_effect > self.warn:
+            raise ValueError(f"min_effect ({self.min_effect}) must be <= warn ({self.warn})")
         return self
 
 
