@@ -1,1 +1,68 @@
-"""airflow-drift: data-drift monitoring for Apache Airflow 3."""
+"""airflow-drift: data-drift monitoring for Apache Airflow 3.
+
+The public API for notebooks and scripts: :func:`compare` two pandas
+DataFrames, or use the statistics directly (binnings, histograms,
+divergences, significance, scoring) from :mod:`drift.stats`.
+"""
+
+from drift.frames import DriftReport, compare, infer_kind
+from drift.stats import (
+    CategoricalBinning,
+    FeatureScore,
+    Histogram,
+    NumericBinning,
+    Thresholds,
+    TokenBinning,
+    benjamini_hochberg,
+    conditional_kl,
+    fit_categorical,
+    fit_numeric,
+    fit_tokens,
+    g_test,
+    hellinger,
+    histogram,
+    jeffreys,
+    jensen_shannon,
+    kl_bias,
+    kl_contributions,
+    kl_divergence,
+    psi,
+    reverse_kl,
+    score_feature,
+    score_features,
+    smooth,
+    tokenize,
+    total_variation,
+)
+
+__all__ = [
+    "CategoricalBinning",
+    "DriftReport",
+    "FeatureScore",
+    "Histogram",
+    "NumericBinning",
+    "Thresholds",
+    "TokenBinning",
+    "benjamini_hochberg",
+    "compare",
+    "conditional_kl",
+    "fit_categorical",
+    "fit_numeric",
+    "fit_tokens",
+    "g_test",
+    "hellinger",
+    "histogram",
+    "infer_kind",
+    "jeffreys",
+    "jensen_shannon",
+    "kl_bias",
+    "kl_contributions",
+    "kl_divergence",
+    "psi",
+    "reverse_kl",
+    "score_feature",
+    "score_features",
+    "smooth",
+    "tokenize",
+    "total_variation",
+]
