@@ -84,11 +84,11 @@ def chi2_sf(x: float, dof: int) -> float:
     value = float(x)
     if math.isnan(value) or value < 0:
         raise ValueError(f"`x` must be a number >= 0, got {x}.")
-    if value == 0:
-        return 1.0
     if math.isinf(value):
         return 0.0
     a, y = k / 2.0, value / 2.0
+    if y == 0:
+        return 1.0
     if y < a + 1.0:
         return min(max(1.0 - _lower_series(a, y), 0.0), 1.0)
     return min(max(_upper_fraction(a, y), 0.0), 1.0)

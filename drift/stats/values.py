@@ -43,7 +43,8 @@ def as_float_values(values: npt.ArrayLike, name: str) -> FloatArray:
                     f"({type(value).__name__}) at position {i}."
                 )
         return out
-    raise TypeError(f"`{name}` must hold numbers for a numeric binning, got dtype {arr.dtype}.")
+    what = "strings" if arr.dtype.kind in "US" else f"dtype {arr.dtype}"
+    raise TypeError(f"`{name}` must hold numbers for a numeric binning, got {what}.")
 
 
 def as_label_values(values: npt.ArrayLike | Iterable[object], name: str) -> ObjectArray:

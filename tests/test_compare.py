@@ -1,0 +1,149 @@
+"""compare(): the pandas front door."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from drift import DriftReport, Thresholds, compare, infer_kind
+from drift.frames import REPORT_COLUMNS
+
+
+@pytest.fixture
+def frames() -> tuple[pd.DataFrame, pd.DataFrame]:
+    rng = np.random.default_rng(0)
+
+    def frame(n: int, shift: float) -> pd.DataFrame:
+        return pd.DataFrame(
+            {
+                "age": rng.normal(40 + shift, 10, n),
+                "city": pd.Series(rng.choice(["Paris", "Lyon", "Nice"], n), dtype="str"),
+                "clicks": rng.poisson(3, n),
+                "review": rng.choice(
+                    ["great product works well", "arrived late and broken", "would buy again"], n
+                ),
+            }
+        )
+
+    return frame(5000, 0.0), frame(2000, 10.0)
+
+
+def test_report_has_one_row_per_column_with_the_documented_columns(frames) -> None:  # type: ignore[no-untyped-def]
+    table = compare(*frames).to_frame()
+    assert list(table.columns) == list(REPORT_COLUMNS)
+    assert table["feature"].tolist() == ["age", "city", "clicks", "review"]
+
+
+def test_kinds_are_inferred_from_dtypes_and_text_from_word_counts(frames) -> None:  # type: ignore[no-untyped-def]
+    assert compare(*frames).to_frame()["kind"].tolist() == [
+        "numeric",
+        "categorical",
+        "numeric",
+        "text",
+    ]
+
+
+def test_a_shifted_column_is_flagged_and_unchanged_ones_are_not(frames) -> None:  # type: ignore[no-untyped-def]
+    report = compare(*frames)
+    assert report.drifted == ("age",)
+    assert report["age"].severity == "critical"
+
+
+def test_sizes_and_missing_counts_are_reported() -> None:
+    ref = pd.DataFrame({"x": [1.0, 2.0, np.nan, 4.0] * 50})
+    cur = pd.DataFrame({"x": [1.0, np.nan, np.nan, 4.0] * 30})
+    row = compare(ref, cur).to_frame().iloc[0]
+    assert (row.n_reference, row.missing_reference, row.n_current, row.missing_current) == (
+        150,
+        50,
+        60,
+        60,
+    )
+
+
+def test_columns_selects_and_orders_features(frames) -> None:  # type: ignore[no-untyped-def]
+    assert compare(*frames, columns=["clicks", "age"]).features == ("clicks", "age")
+
+
+def test_a_missing_column_is_named() -> None:
+    with pytest.raises(KeyError, match="column 'y' is not in `current_df`"):
+        compare(pd.DataFrame({"x": [1.0], "y": [2.0]}), pd.DataFrame({"x": [1.0]}))
+
+
+def test_kinds_override_inference() -> None:
+    ref = pd.DataFrame({"code": [1, 2, 3] * 100})
+    report = compare(ref, ref, kinds={"code": "categorical"})
+    assert report["code"].kind == "categorical"
+    assert report.binnings["code"].labels == ("1", "2", "3", "<other>")
+
+
+def test_a_bad_kind_is_named() -> None:
+    frame = pd.DataFrame({"x": [1.0]})
+    with pytest.raises(ValueError, match=r"`kinds\['x'\]` must be one of"):
+        compare(frame, frame, kinds={"x": "ordinal"})
+
+
+def test_pandas_string_and_nullable_dtypes_work() -> None:
+    ref = pd.DataFrame(
+        {
+            "s": pd.Series(["a", "b", None] * 100, dtype="str"),
+            "i": pd.Series([1, 2, None] * 100, dtype="Int64"),
+            "f": pd.Series([0.5, None, 1.5] * 100, dtype="Float64"),
+            "b": pd.Series([True, False, True] * 100),
+            "c": pd.Series(["x", "y", "x"] * 100, dtype="category"),
+        }
+    )
+    table = compare(ref, ref).to_frame().set_index("feature")
+    assert table.loc[["s", "i", "f"], "missing_reference"].tolist() == [100, 100, 100]
+    assert table["kind"].tolist() == [
+        "categorical",
+        "numeric",
+        "numeric",
+        "categorical",
+        "categorical",
+    ]
+    assert not table["drifted"].any()
+    assert (table["kl"] == 0).all()
+
+
+def test_a_constant_reference_column_detects_any_change() -> None:
+    ref = pd.DataFrame({"x": np.zeros(1000)})
+    cur = pd.DataFrame({"x": np.r_[np.zeros(800), np.ones(200)]})
+    assert compare(ref, cur)["x"].drifted
+
+
+def test_an_all_missing_numeric_reference_column_is_named() -> None:
+    ref = pd.DataFrame({"x": [np.nan] * 10})
+    with pytest.raises(ValueError, match="column 'x' \\(numeric\\): `values` has no finite value"):
+        compare(ref, ref)
+
+
+def test_datetime_columns_ask_for_conversion() -> None:
+    ref = pd.DataFrame({"t": pd.date_range("2024-01-01", periods=3)})
+    with pytest.raises(TypeError, match="column 't' has dtype datetime64"):
+        compare(ref, ref)
+
+
+def test_mixed_types_in_a_categorical_column_are_compared_as_strings() -> None:
+    ref = pd.DataFrame({"m": pd.Series([1, "1", 2.5, None] * 50, dtype=object)})
+    report = compare(ref, ref)
+    assert report.binnings["m"].labels == ("1", "2.5", "<other>")
+    assert report["m"].current.missing == 50
+
+
+def test_non_frames_are_refused() -> None:
+    with pytest.raises(TypeError, match="`reference_df` must be a pandas DataFrame"):
+        compare({"x": [1]}, pd.DataFrame({"x": [1]}))  # type: ignore[arg-type]
+
+
+def test_thresholds_are_kept_on_the_report() -> None:
+    frame = pd.DataFrame({"x": np.arange(200.0)})
+    rule = Thresholds(warn=0.1, critical=0.3)
+    report = compare(frame, frame, thresholds=rule)
+    assert isinstance(report, DriftReport) and report.thresholds is rule
+    assert report["x"].thresholds is rule
+
+
+def test_infer_kind_calls_short_strings_categorical() -> None:
+    assert infer_kind(pd.Series(["New York", "Paris"])) == "categorical"
