@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Mapping
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -13,8 +14,10 @@ from drift.stats.histogram import Histogram
 from drift.stats.tokens import tokenize
 from drift.stats.values import as_float_values, as_label_values
 
-# Values binned per step: keeps the bin-index scratch array in cache and small.
-_CHUNK = 1 << 18
+# Values binned per step: keeps the bin-index scratch arrays in cache and small.
+_CHUNK = 1 << 16
+# Up to this many cuts, bin by comparing with each cut (uint8 index, < 256 bins).
+_MAX_COMPARISONS = 32
 
 
 def histogram(binning: Binning, values: npt.ArrayLike | Iterable[object]) -> Histogram:
@@ -74,11 +77,24 @@ def _numeric(binning: NumericBinning, values: object) -> Histogram:
     missing = 0
     for start in range(0, arr.size, _CHUNK):
         chunk = arr[start : start + _CHUNK]
-        counts += np.bincount(np.searchsorted(cuts, chunk, side="right"), minlength=k)
+        counts += np.bincount(_bin_index(cuts, chunk), minlength=k)
         missing += int(np.count_nonzero(np.isnan(chunk)))
-    # NaN sorts after every cut, so searchsorted put each missing value in the last bin.
-    counts[-1] -= missing
+    # NaN compares false with every cut, so _bin_index put each missing value in bin 0.
+    counts[0] -= missing
     return Histogram(binning.labels, counts, missing)
+
+
+def _bin_index(cuts: npt.NDArray[np.float64], chunk: npt.NDArray[np.float64]) -> npt.NDArray[Any]:
+    """``#{j : cuts[j] <= x}`` for each x (NaN gives 0)."""
+    if cuts.size <= _MAX_COMPARISONS:
+        # A few vectorised comparisons beat a binary search per value.
+        index: npt.NDArray[Any] = np.zeros(chunk.size, dtype=np.uint8)
+        for cut in cuts:
+            index += chunk >= cut
+        return index
+    found: npt.NDArray[Any] = np.searchsorted(cuts, chunk, side="right")
+    found[np.isnan(chunk)] = 0
+    return found
 
 
 def _categorical(binning: CategoricalBinning, values: object) -> Histogram:

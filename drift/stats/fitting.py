@@ -80,7 +80,15 @@ def fit_numeric(
     if strategy not in STRATEGIES:
         raise ValueError(f"`strategy` must be one of {STRATEGIES}, got {strategy!r}.")
     arr = as_float_values(values, "values")
-    finite = arr[np.isfinite(arr)]
+    if strategy == "quantile":
+        # One sort (NaN last, infinities at the ends) gives the finite values in
+        # order; it is faster than np.quantile's partition for a handful of cuts.
+        ordered = np.sort(arr)
+        start = int(np.searchsorted(ordered, -np.inf, side="right"))
+        stop = int(np.searchsorted(ordered, np.inf, side="left"))
+        finite = ordered[start:stop]
+    else:
+        finite = arr[np.isfinite(arr)]
     if finite.size == 0:
         raise ValueError(
             "`values` has no finite value to fit bins on (empty, all missing or all inf)."
@@ -90,11 +98,14 @@ def fit_numeric(
         return NumericBinning((low, float(np.nextafter(low, np.inf))))
     if n_bins == 1:
         return NumericBinning(())
-    probs = np.arange(1, n_bins) / n_bins
     if strategy == "quantile":
-        cuts = np.quantile(finite, probs, method="inverted_cdf")
+        # Order statistic at 1-based position ceil(i * n / bins), in exact integers:
+        # numpy's "inverted_cdf" quantile, and what the SQL sources compute.
+        n = finite.size
+        positions = (np.arange(1, n_bins, dtype=np.int64) * n + n_bins - 1) // n_bins
+        cuts = finite[np.maximum(positions, 1) - 1]
     else:
-        cuts = low + probs * (high - low)
+        cuts = low + np.arange(1, n_bins) / n_bins * (high - low)
     return NumericBinning(tuple(float(c) for c in np.unique(cuts)))
 
 

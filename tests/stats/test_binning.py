@@ -194,3 +194,16 @@ def test_histogram_of_an_empty_window_is_all_zero() -> None:
 def test_token_binning_uses_its_own_tokenizer_options() -> None:
     binning = TokenBinning(("Hello,",), tokenizer="whitespace", lowercase=False)
     assert histogram(binning, ["Hello, hello,"]).counts.tolist() == [1, 1]
+
+
+@pytest.mark.parametrize("n_cuts", [1, 9, 32, 33, 200])
+def test_every_number_of_cuts_follows_the_searchsorted_rule(n_cuts: int) -> None:
+    rng = np.random.default_rng(n_cuts)
+    values = rng.normal(size=70_000)
+    values[::7], values[::11], values[::13] = np.nan, np.inf, -np.inf
+    cuts = tuple(np.sort(rng.normal(size=n_cuts)))
+    h = histogram(NumericBinning(cuts), values)
+    present = values[~np.isnan(values)]
+    expected = np.bincount(np.searchsorted(cuts, present, side="right"), minlength=n_cuts + 1)
+    assert h.counts.tolist() == expected.tolist()
+    assert h.missing == int(np.isnan(values).sum())
