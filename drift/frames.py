@@ -17,10 +17,12 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from drift.stats._checks import positive_float, positive_int
 from drift.stats.binning import Binning, Kind
 from drift.stats.counting import histogram
 from drift.stats.fitting import fit_categorical, fit_numeric, fit_tokens
 from drift.stats.scoring import FeatureScore, Thresholds, score_features
+from drift.stats.smoothing import check_method
 
 KINDS: tuple[Kind, ...] = ("numeric", "categorical", "text")
 
@@ -206,9 +208,13 @@ def compare(
     for name, frame in (("reference_df", reference_df), ("current_df", current_df)):
         if not isinstance(frame, pd.DataFrame):
             raise TypeError(f"`{name}` must be a pandas DataFrame, got {type(frame).__name__}.")
-    wanted = [str(c) for c in reference_df.columns] if columns is None else list(columns)
     if isinstance(columns, str):
         raise TypeError("`columns` must be a sequence of column names, not a single string.")
+    for name, value in (("bins", bins), ("top_k", top_k), ("vocabulary_size", vocabulary_size)):
+        positive_int(value, name)
+    check_method(smoothing)
+    positive_float(alpha, "alpha")
+    wanted = [str(c) for c in reference_df.columns] if columns is None else list(columns)
     for column in wanted:
         for name, frame in (("reference_df", reference_df), ("current_df", current_df)):
             if column not in frame.columns:

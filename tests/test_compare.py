@@ -147,3 +147,18 @@ def test_thresholds_are_kept_on_the_report() -> None:
 
 def test_infer_kind_calls_short_strings_categorical() -> None:
     assert infer_kind(pd.Series(["New York", "Paris"])) == "categorical"
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"bins": 0}, "`bins` must be >= 1"),
+        ({"top_k": 0}, "`top_k` must be >= 1"),
+        ({"smoothing": "laplace"}, "`smoothing` must be one of"),
+        ({"alpha": -1.0}, "`alpha` must be a finite number > 0"),
+    ],
+)
+def test_bad_options_are_named_before_any_work(kwargs: dict, message: str) -> None:  # type: ignore[type-arg]
+    frame = pd.DataFrame({"x": [1.0, 2.0]})
+    with pytest.raises(ValueError, match=message):
+        compare(frame, frame, **kwargs)
