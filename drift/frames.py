@@ -19,8 +19,9 @@ import pandas as pd
 
 from drift.stats._checks import positive_float, positive_int
 from drift.stats.binning import Binning, Kind
-from drift.stats.counting import histogram
-from drift.stats.fitting import fit_categorical, fit_numeric, fit_tokens
+from drift.stats.counting import histogram, histogram_from_counts
+from drift.stats.fitting import fit_categorical_counts, fit_numeric, fit_tokens
+from drift.stats.histogram import Histogram
 from drift.stats.scoring import FeatureScore, Thresholds, score_features
 from drift.stats.smoothing import check_method
 
@@ -231,14 +232,12 @@ def compare(
         ref, cur = reference_df[column], current_df[column]
         kind = chosen.get(column) or infer_kind(ref)
         try:
-            binning, ref_values, cur_values = _fit(
+            binning, ref_hist, cur_hist = _histograms(
                 kind, ref, cur, bins=bins, top_k=top_k, vocabulary_size=vocabulary_size
-            )
-            items.append(
-                (column, kind, histogram(binning, ref_values), histogram(binning, cur_values))
             )
         except (TypeError, ValueError) as exc:
             raise type(exc)(f"column {column!r} ({kind}): {exc}") from exc
+        items.append((column, kind, ref_hist, cur_hist))
         binnings[column] = binning
     scores = score_features(items, smoothing=smoothing, alpha=alpha, thresholds=thresholds)
     rule = thresholds if thresholds is not None else Thresholds()
@@ -273,7 +272,7 @@ def infer_kind(series: pd.Series[Any]) -> Kind:
     return "text" if words >= _TEXT_WORDS else "categorical"
 
 
-def _fit(
+def _histograms(
     kind: str,
     ref: pd.Series[Any],
     cur: pd.Series[Any],
@@ -281,14 +280,38 @@ def _fit(
     bins: int,
     top_k: int,
     vocabulary_size: int,
-) -> tuple[Binning, npt.ArrayLike, npt.ArrayLike]:
+) -> tuple[Binning, Histogram, Histogram]:
+    """Fit the column's binning on ``ref`` and count both columns over it."""
     if kind == "numeric":
         ref_values, cur_values = _floats(ref), _floats(cur)
-        return fit_numeric(ref_values, bins=bins), ref_values, cur_values
-    ref_labels, cur_labels = _labels(ref), _labels(cur)
+        numeric = fit_numeric(ref_values, bins=bins)
+        return numeric, histogram(numeric, ref_values), histogram(numeric, cur_values)
     if kind == "categorical":
-        return fit_categorical(ref_labels, top_k=top_k), ref_labels, cur_labels
-    return fit_tokens(ref_labels, top_k=vocabulary_size), ref_labels, cur_labels
+        # pandas counts values in C; the stats layer then compares them as strings.
+        ref_counts, cur_counts = _value_counts(ref), _value_counts(cur)
+        categorical = fit_categorical_counts(ref_counts, top_k=top_k)
+        return (
+            categorical,
+            histogram_from_counts(categorical, ref_counts, missing=int(ref.isna().sum())),
+            histogram_from_counts(categorical, cur_counts, missing=int(cur.isna().sum())),
+        )
+    ref_labels, cur_labels = _labels(ref), _labels(cur)
+    tokens = fit_tokens(ref_labels, top_k=vocabulary_size)
+    return tokens, histogram(tokens, ref_labels), histogram(tokens, cur_labels)
+
+
+def _value_counts(series: pd.Series[Any]) -> dict[Any, int]:
+    dtype = series.dtype
+    if not (
+        (pd.api.types.is_string_dtype(dtype) and not pd.api.types.is_object_dtype(dtype))
+        or pd.api.types.is_bool_dtype(dtype)
+        or pd.api.types.is_numeric_dtype(dtype)
+    ):
+        # Objects of mixed types: 1, 1.0 and True are one dict key but three
+        # categories ("1", "1.0", "True"), so count their strings.
+        series = series.dropna().astype(object).map(str)
+    counts = series.value_counts(dropna=True, sort=False)
+    return {key: int(n) for key, n in zip(counts.index, counts.to_numpy(), strict=True) if n}
 
 
 def _floats(series: pd.Series[Any]) -> npt.NDArray[np.float64] | npt.NDArray[Any]:

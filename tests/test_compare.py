@@ -126,9 +126,10 @@ def test_datetime_columns_ask_for_conversion() -> None:
 
 
 def test_mixed_types_in_a_categorical_column_are_compared_as_strings() -> None:
-    ref = pd.DataFrame({"m": pd.Series([1, "1", 2.5, None] * 50, dtype=object)})
+    ref = pd.DataFrame({"m": pd.Series([1, "1", 2.5, True, 1.0, None] * 50, dtype=object)})
     report = compare(ref, ref)
-    assert report.binnings["m"].labels == ("1", "2.5", "<other>")
+    assert report.binnings["m"].labels == ("1", "1.0", "2.5", "True", "<other>")
+    assert report["m"].reference.counts.tolist() == [100, 50, 50, 50, 0]
     assert report["m"].current.missing == 50
 
 

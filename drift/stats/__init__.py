@@ -13,7 +13,7 @@ from drift.stats.binning import (
     TokenBinning,
     binning_from_spec,
 )
-from drift.stats.counting import histogram
+from drift.stats.counting import histogram, histogram_from_counts
 from drift.stats.divergence import (
     conditional_kl,
     hellinger,
@@ -24,7 +24,7 @@ from drift.stats.divergence import (
     reverse_kl,
     total_variation,
 )
-from drift.stats.fitting import fit_categorical, fit_numeric, fit_tokens
+from drift.stats.fitting import fit_categorical, fit_categorical_counts, fit_numeric, fit_tokens
 from drift.stats.histogram import Histogram
 from drift.stats.scoring import METRICS, FeatureScore, Thresholds, score_feature, score_features
 from drift.stats.significance import (
@@ -58,11 +58,13 @@ __all__ = [
     "chi2_sf",
     "conditional_kl",
     "fit_categorical",
+    "fit_categorical_counts",
     "fit_numeric",
     "fit_tokens",
     "g_test",
     "hellinger",
     "histogram",
+    "histogram_from_counts",
     "jeffreys",
     "jensen_shannon",
     "kl_bias",

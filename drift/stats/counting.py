@@ -12,7 +12,7 @@ import numpy.typing as npt
 from drift.stats.binning import Binning, CategoricalBinning, NumericBinning, TokenBinning
 from drift.stats.histogram import Histogram
 from drift.stats.tokens import tokenize
-from drift.stats.values import as_float_values, as_label_values
+from drift.stats.values import as_float_values, as_label_values, merge_by_string
 
 # Values binned per step: keeps the bin-index scratch arrays in cache and small.
 _CHUNK = 1 << 16
@@ -100,8 +100,7 @@ def _bin_index(cuts: npt.NDArray[np.float64], chunk: npt.NDArray[np.float64]) ->
 def _categorical(binning: CategoricalBinning, values: object) -> Histogram:
     arr = as_label_values(values, "values")  # type: ignore[arg-type]
     present = arr[arr != None]  # noqa: E711 - elementwise comparison on an object array
-    seen = Counter(map(str, present))
-    return _from_counter(binning.labels, seen, int(arr.size - present.size))
+    return _from_counter(binning.labels, Counter(map(str, present)), int(arr.size - present.size))
 
 
 def _tokens(binning: TokenBinning, values: object) -> Histogram:
@@ -121,6 +120,50 @@ def _tokens(binning: TokenBinning, values: object) -> Histogram:
             )
         )
     return _from_counter(binning.labels, seen, missing)
+
+
+def histogram_from_counts(
+    binning: CategoricalBinning | TokenBinning,
+    value_counts: Mapping[Any, int],
+    *,
+    missing: int = 0,
+) -> Histogram:
+    """The histogram of a window given as value counts, for categories or tokens.
+
+    The same rule as :func:`histogram`, for counts computed elsewhere (a SQL
+    ``GROUP BY``, ``pandas.Series.value_counts()``): keys are compared as
+    ``str(key)``; keys outside the categories go to the last bin and to
+    ``unseen``. ``histogram_from_counts(b, Counter(values))`` equals
+    ``histogram(b, values)``, except that a Python mapping has already
+    merged keys that are equal but print differently (``1``, ``1.0``,
+    ``True``): count mixed-type values by ``str(value)`` to keep them apart.
+
+    Parameters
+    ----------
+    binning : CategoricalBinning or TokenBinning
+    value_counts : mapping of value to int
+        Whole counts >= 0 of the non-missing values.
+    missing : int, optional
+        Number of missing values. Default 0.
+
+    Returns
+    -------
+    Histogram
+
+    Examples
+    --------
+    >>> from drift.stats.binning import CategoricalBinning
+    >>> h = histogram_from_counts(CategoricalBinning(("a",)), {"a": 3, "b": 2}, missing=1)
+    >>> h.counts.tolist(), h.missing, dict(h.unseen)
+    ([3, 2], 1, {'b': 2})
+    """
+    if not isinstance(binning, CategoricalBinning | TokenBinning):
+        raise TypeError(
+            f"`binning` must be a CategoricalBinning or TokenBinning, got {type(binning).__name__}."
+        )
+    if isinstance(missing, bool) or not isinstance(missing, int) or missing < 0:
+        raise ValueError(f"`missing` must be a whole number >= 0, got {missing!r}.")
+    return _from_counter(binning.labels, merge_by_string(value_counts, "value_counts"), missing)
 
 
 def _from_counter(labels: tuple[str, ...], seen: Mapping[str, int], missing: int) -> Histogram:

@@ -7,7 +7,8 @@ every later window (:func:`drift.stats.counting.histogram`).
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -15,7 +16,7 @@ import numpy.typing as npt
 from drift.stats._checks import positive_int
 from drift.stats.binning import CategoricalBinning, NumericBinning, TokenBinning
 from drift.stats.tokens import TOKENIZERS, tokenize
-from drift.stats.values import as_float_values, as_label_values
+from drift.stats.values import as_float_values, as_label_values, merge_by_string
 
 STRATEGIES = ("quantile", "uniform")
 
@@ -152,11 +153,38 @@ def fit_categorical(values: npt.ArrayLike, *, top_k: int = 50) -> CategoricalBin
     k = positive_int(top_k, "top_k")
     labels = as_label_values(values, "values")
     present = labels[labels != None]  # noqa: E711 - elementwise comparison on an object array
-    if present.size == 0:
-        return CategoricalBinning(())
-    uniques, counts = np.unique(present.astype(str), return_counts=True)
-    order = np.lexsort((uniques, -counts))[:k]
-    return CategoricalBinning(tuple(str(u) for u in uniques[order]))
+    return fit_categorical_counts(Counter(map(str, present)), top_k=k)
+
+
+def fit_categorical_counts(
+    value_counts: Mapping[Any, int], *, top_k: int = 50
+) -> CategoricalBinning:
+    """Fit a categorical binning from value counts (a GROUP BY, ``Series.value_counts()``).
+
+    Same rule as :func:`fit_categorical`: keys are compared as ``str(key)``
+    (keys with the same string are added up), the ``top_k`` most frequent
+    are kept, ties broken by the string order. Zero counts are ignored.
+
+    Parameters
+    ----------
+    value_counts : mapping of value to int
+        How often each (non-missing) value occurs in the reference.
+    top_k : int, optional
+        Categories kept, >= 1. Default 50.
+
+    Returns
+    -------
+    CategoricalBinning
+
+    Examples
+    --------
+    >>> fit_categorical_counts({"b": 3, "a": 2, 1: 1, "1": 1}, top_k=2).labels
+    ('b', '1', '<other>')
+    """
+    k = positive_int(top_k, "top_k")
+    totals = merge_by_string(value_counts, "value_counts")
+    ranked = sorted(totals.items(), key=lambda kv: (-kv[1], kv[0]))[:k]
+    return CategoricalBinning(tuple(label for label, _ in ranked))
 
 
 def fit_tokens(

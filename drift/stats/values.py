@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -66,3 +67,19 @@ def as_label_values(values: npt.ArrayLike | Iterable[object], name: str) -> Obje
         arr = arr.copy()
         arr[missing] = None
     return arr
+
+
+def merge_by_string(value_counts: Mapping[Any, Any], name: str) -> dict[str, int]:
+    """Counts keyed by ``str(value)``, positive counts only; refuse bad counts naming ``name``."""
+    if not isinstance(value_counts, Mapping):
+        raise TypeError(f"`{name}` must be a mapping of value to count.")
+    totals: dict[str, int] = {}
+    for value, count in value_counts.items():
+        if isinstance(count, bool) or not isinstance(count, int | np.integer) or count < 0:
+            raise ValueError(
+                f"`{name}` must map values to whole counts >= 0; {value!r}: {count!r}."
+            )
+        if count and not is_missing(value):
+            key = str(value)
+            totals[key] = totals.get(key, 0) + int(count)
+    return totals

@@ -14,9 +14,11 @@ from drift.stats import (
     TokenBinning,
     binning_from_spec,
     fit_categorical,
+    fit_categorical_counts,
     fit_numeric,
     fit_tokens,
     histogram,
+    histogram_from_counts,
 )
 
 floats = st.floats(allow_nan=True, allow_infinity=True, width=64)
@@ -207,3 +209,23 @@ def test_every_number_of_cuts_follows_the_searchsorted_rule(n_cuts: int) -> None
     expected = np.bincount(np.searchsorted(cuts, present, side="right"), minlength=n_cuts + 1)
     assert h.counts.tolist() == expected.tolist()
     assert h.missing == int(np.isnan(values).sum())
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.sampled_from(["a", "b", 1, "1", 2.5, None]), max_size=60))
+def test_counting_from_value_counts_equals_counting_the_values(values: list[object]) -> None:
+    from collections import Counter
+
+    present = Counter(v for v in values if v is not None)
+    binning = fit_categorical(values, top_k=2)
+    assert fit_categorical_counts(present, top_k=2) == binning
+    assert histogram_from_counts(binning, present, missing=values.count(None)) == histogram(
+        binning, values
+    )
+
+
+def test_value_counts_must_be_whole_non_negative_counts() -> None:
+    with pytest.raises(ValueError, match="`value_counts` must map values to whole counts"):
+        histogram_from_counts(CategoricalBinning(("a",)), {"a": -1})
+    with pytest.raises(ValueError, match="`value_counts` must map values to whole counts"):
+        fit_categorical_counts({"a": 0.5})  # type: ignore[dict-item]
