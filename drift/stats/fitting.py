@@ -106,7 +106,9 @@ def fit_numeric(
         positions = (np.arange(1, n_bins, dtype=np.int64) * n + n_bins - 1) // n_bins
         cuts = finite[np.maximum(positions, 1) - 1]
     else:
-        cuts = low + np.arange(1, n_bins) / n_bins * (high - low)
+        # Interpolate without forming high - low, which overflows for huge ranges.
+        share = np.arange(1, n_bins) / n_bins
+        cuts = low * (1 - share) + high * share
     return NumericBinning(tuple(float(c) for c in np.unique(cuts)))
 
 

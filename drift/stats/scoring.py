@@ -195,7 +195,8 @@ def score_feature(
 
     ``kl_corrected = max(kl - (k' - 1) / 2 * (1/n + 1/m), 0)`` with ``k'`` the
     bins holding data; ``p_value`` from :func:`drift.stats.significance.g_test`
-    on the raw counts; the verdict as described in :class:`Thresholds`
+    on the raw counts, with Williams' correction (it keeps sparse categories
+    from making unchanged windows look significant); the verdict as described in :class:`Thresholds`
     (``p_adjusted`` equals ``p_value`` here; :func:`score_features` adjusts
     across features). If either side has no value at all, the metrics are 0,
     the p-value 1 and ``enough_data`` False: there is nothing to compare.
@@ -243,7 +244,7 @@ def score_feature(
         p_counts, q_counts = current.counts, reference.counts
         terms = kl_contributions(p_counts, q_counts, **options)  # type: ignore[arg-type]
         kl = max(float(terms.sum()), 0.0)
-        g, dof, p = g_test(q_counts, p_counts)
+        g, dof, p = g_test(q_counts, p_counts, williams=True)
         metrics = {
             "kl": kl,
             "kl_corrected": kl_corrected(kl, max(dof + 1, 1), n, m),

@@ -52,6 +52,10 @@ def test_uniform_strategy_cuts_equal_widths() -> None:
     assert fit_numeric([0.0, 10.0, 5.0], bins=5, strategy="uniform").cuts == (2, 4, 6, 8)
 
 
+def test_uniform_cuts_over_the_whole_float_range_do_not_overflow() -> None:
+    assert fit_numeric([-1e308, 1e308], bins=2, strategy="uniform").cuts == (0.0,)
+
+
 def test_given_edges_are_the_interior_cuts() -> None:
     assert fit_numeric([], edges=[1, 2]).cuts == (1.0, 2.0)
 

@@ -59,6 +59,15 @@ def test_g_test_matches_scipy_log_likelihood_contingency_on_random_tables() -> N
         assert p == pytest.approx(sp, rel=1e-6, abs=1e-300)
 
 
+def test_williams_correction_divides_g_by_q() -> None:
+    ref, cur = np.array([30, 40, 30]), np.array([40, 40, 20])
+    rows, cols, total = np.array([100, 100]), ref + cur, 200
+    q = 1 + (total * np.sum(1 / rows) - 1) * (total * np.sum(1 / cols) - 1) / (6 * total * 2)
+    plain, corrected = g_test(ref, cur), g_test(ref, cur, williams=True)
+    assert corrected.statistic == pytest.approx(plain.statistic / q)
+    assert corrected.p_value > plain.p_value
+
+
 def test_g_test_drops_bins_empty_on_both_sides() -> None:
     assert g_test([10, 0, 20], [5, 0, 9]) == g_test([10, 20], [5, 9])
 

@@ -16,8 +16,8 @@ from drift import compare
 
 REFERENCE_ROWS = 10_000
 WINDOWS = (100, 300, 1_000, 10_000)
-NO_DRIFT_REPS = 300
-POWER_REPS = 100
+NO_DRIFT_REPS = 400
+POWER_REPS = 200
 CATEGORIES = np.array([f"c{i}" for i in range(50)])
 ZIPF = (1 / np.arange(1, 51)) / (1 / np.arange(1, 51)).sum()
 
