@@ -300,12 +300,34 @@ def score_features(
     data are adjusted together by Benjamini-Hochberg and the verdicts
     decided on the adjusted values. That keeps the share of false alarms
     among a run's alarms near ``thresholds.p_value`` however many features a
-    monitor has.
+    monitor has. Features without enough data keep ``p_adjusted = p_value``
+    and are never drifted.
+
+    Parameters
+    ----------
+    items : iterable of (str, str, Histogram, Histogram)
+        ``(feature, kind, reference, current)`` per feature.
+    smoothing, alpha, eps
+        As :func:`score_feature`, for every feature.
+    thresholds : Thresholds, optional
+        Default ``Thresholds()``.
 
     Returns
     -------
     tuple of FeatureScore
         In the order of ``items``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from drift.stats.histogram import Histogram
+    >>> labels = ("lo", "hi")
+    >>> ref = Histogram(labels, np.array([5000, 5000]))
+    >>> moved = Histogram(labels, np.array([400, 600]))
+    >>> same = Histogram(labels, np.array([500, 500]))
+    >>> scores = score_features([("a", "numeric", ref, moved), ("b", "numeric", ref, same)])
+    >>> [(s.feature, s.drifted, s.p_adjusted >= s.p_value) for s in scores]
+    [('a', True, True), ('b', False, True)]
     """
     rule = thresholds if thresholds is not None else Thresholds()
     scores = [
