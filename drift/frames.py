@@ -44,6 +44,7 @@ REPORT_COLUMNS = (
     "missing_current",
     "severity",
     "drifted",
+    "enough_data",
 )
 
 # Values looked at when inferring whether a string column is text.
@@ -97,9 +98,12 @@ class DriftReport:
 
         Columns are ``REPORT_COLUMNS``: ``feature, kind, kl, kl_corrected, js,
         psi, hellinger, p_value, p_adjusted, n_reference, n_current,
-        missing_reference, missing_current, severity, drifted``. Divergences
-        are in nats; ``n_*`` count non-missing values (tokens for text),
-        ``missing_*`` count missing values (documents for text).
+        missing_reference, missing_current, severity, drifted, enough_data``.
+        Divergences are in nats; ``n_*`` count non-missing values (tokens for
+        text), ``missing_*`` count missing values (documents for text);
+        ``enough_data`` is False when either side has fewer than
+        ``thresholds.min_rows`` values (such a row is never drifted, and its
+        metrics are 0 when a side is empty).
         """
         rows = [
             {
@@ -118,6 +122,7 @@ class DriftReport:
                 "missing_current": s.current.missing,
                 "severity": s.severity,
                 "drifted": s.drifted,
+                "enough_data": s.enough_data,
             }
             for s in self.scores
         ]

@@ -163,3 +163,9 @@ def test_bad_options_are_named_before_any_work(kwargs: dict, message: str) -> No
     frame = pd.DataFrame({"x": [1.0, 2.0]})
     with pytest.raises(ValueError, match=message):
         compare(frame, frame, **kwargs)
+
+
+def test_an_empty_current_frame_is_reported_as_not_enough_data() -> None:
+    ref = pd.DataFrame({"x": np.arange(500.0)})
+    row = compare(ref, ref.iloc[:0]).to_frame().iloc[0]
+    assert (row.n_current, row.enough_data, row.drifted, row.p_value) == (0, False, False, 1.0)
