@@ -1,0 +1,491 @@
+"""One monitor, one window: baseline, live histograms, scores, store.
+
+This is the whole job of a scheduled monitor run, with no Airflow in it: the
+Airflow tasks, the CLI (``drift run`` / ``drift backfill``) and the tests all
+call these functions.
+
+The baseline binning is fitted once, on the reference of the first window a
+monitor measures, and kept in the results store; it is fitted again only
+when the monitor's features, reference or binning options change. Keeping
+the bins fixed keeps every window's histograms comparable on the dashboard.
+Reference *counts* follow the reference mode: a fixed range or a separate
+table is counted once with the baseline, a rolling (``previous_windows``) or
+seasonal reference is counted again for every window over the same bins.
+
+Re-running a window replaces that window's results in one transaction, so
+retries and backfills never duplicate anything.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+import sqlalchemy as sa
+
+from drift.config import FeatureConfig, MonitorConfig, SourceConfig
+from drift.errors import DriftError, SourceError
+from drift.results import feature_summary, score_records
+from drift.sources import SqlSource, open_source
+from drift.stats import FeatureScore, Histogram, Thresholds, score_features
+from drift.stats.binning import Binning, binning_from_spec
+from drift.store import ResultsStore
+from drift.store.records import BaselineRecord, HistogramRecord, RunRecord
+from drift.windows import live_window, reference_window
+
+__all__ = [
+    "EngineFactory",
+    "WindowResult",
+    "backfill",
+    "measure_window",
+    "prepare_baseline",
+    "run_window",
+    "windows_between",
+]
+
+log = logging.getLogger(__name__)
+
+EngineFactory = Callable[[SourceConfig], sa.Engine]
+
+_SEVERITY_ORDER = {"ok": 0, "warn": 1, "critical": 2}
+
+
+@dataclass(frozen=True, slots=True)
+class WindowResult:
+    """What one monitor window produced.
+
+    Attributes
+    ----------
+    monitor : str
+        The monitor's name.
+    window_start, window_end : datetime
+        The live window ``[start, end)``, UTC.
+    status : {"ok", "insufficient_data", "error"}
+        ``insufficient_data`` when the live or reference window holds fewer
+        rows than ``thresholds.min_rows`` (scores are kept but raise nothing).
+    scores : tuple of FeatureScore
+        One per feature, in the monitor's order.
+    run_id : int or None
+        The run's row in the results store.
+    error : str or None
+        Why the run failed or had too little data.
+    """
+
+    monitor: str
+    window_start: datetime
+    window_end: datetime
+    status: str
+    scores: tuple[FeatureScore, ...]
+    run_id: int | None = None
+    error: str | None = None
+
+    @property
+    def drifted(self) -> tuple[str, ...]:
+        """Features with significant drift of at least ``min_effect`` (none unless status is ok)."""
+        if self.status != "ok":
+            return ()
+        return tuple(s.feature for s in self.scores if s.drifted)
+
+    @property
+    def max_severity(self) -> str:
+        """The worst severity over the features (``ok`` unless status is ok)."""
+        if self.status != "ok" or not self.scores:
+            return "ok"
+        return max((s.severity for s in self.scores), key=_SEVERITY_ORDER.__getitem__)
+
+    def summary(self) -> dict[str, Any]:
+        """A JSON-ready summary, for XCom, Asset event extras and the CLI."""
+        return {
+            "monitor": self.monitor,
+            "window_start": self.window_start.isoformat(),
+            "window_end": self.window_end.isoformat(),
+            "status": self.status,
+            "run_id": self.run_id,
+            "error": self.error,
+            "drifted": list(self.drifted),
+            "max_severity": self.max_severity,
+            "features": [feature_summary(s) for s in self.scores],
+        }
+
+
+def _utc(value: datetime, name: str) -> datetime:
+    if value.tzinfo is None:
+        raise ValueError(f"`{name}` must be timezone-aware, got naive {value.isoformat()}.")
+    return value.astimezone(UTC)
+
+
+def _fit_key(monitor: MonitorConfig, features: list[FeatureConfig]) -> str:
+    """What a baseline depends on: feature options and the reference definition."""
+    payload = {
+        "features": [f.model_dump(mode="json") for f in features],
+        "reference": monitor.reference.model_dump(mode="json", by_alias=True),
+        "relation": [monitor.table, monitor.db_schema, monitor.query, monitor.timestamp],
+    }
+    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:16]
+
+
+class _Sources:
+    """The live source and, when the reference is separate, its own source."""
+
+    def __init__(self, monitor: MonitorConfig, engine_factory: EngineFactory | None) -> None:
+        self.engine = open_source(monitor.source, engine_factory=engine_factory)
+        self.live = SqlSource(
+            self.engine,
+            table=monitor.table,
+            schema=monitor.db_schema,
+            query=monitor.query,
+            timestamp=monitor.timestamp,
+            pushdown=monitor.pushdown,
+        )
+        self.monitor = monitor
+
+    def reference(self, start: datetime, end: datetime) -> tuple[SqlSource, Any, Any]:
+        """The source and bounds of the reference for the live window [start, end)."""
+        ref = reference_window(self.monitor, start, end)
+        if not ref.separate:
+            return self.live, ref.start, ref.end
+        bounded = ref.start is not None or ref.end is not None
+        source = SqlSource(
+            self.engine,
+            table=ref.table,
+            schema=ref.schema,
+            query=ref.query,
+            timestamp=ref.timestamp if bounded else None,
+            pushdown=self.monitor.pushdown,
+        )
+        return source, ref.start, ref.end
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def _stored_baseline(
+    store: ResultsStore, monitor: str, key: str
+) -> dict[str, BaselineRecord] | None:
+    records = store.baseline_in_force(monitor)
+    if not records or any(r.binning_spec.get("fit_key") != key for r in records):
+        return None
+    return {r.feature: r for r in records}
+
+
+def prepare_baseline(
+    monitor: MonitorConfig,
+    window_start: datetime,
+    window_end: datetime,
+    *,
+    store: ResultsStore,
+    engine_factory: EngineFactory | None = None,
+) -> dict[str, Any]:
+    """Make sure the monitor has a baseline binning in force, fitting it if needed.
+
+    Parameters
+    ----------
+    monitor : MonitorConfig
+        The monitor definition.
+    window_start, window_end : datetime
+        The live window about to be measured; its reference is what a new
+        baseline is fitted on.
+    store : ResultsStore
+        Where the baseline is kept.
+    engine_factory : callable, optional
+        Builds the source engine (the Airflow layer resolves ``conn_id`` here).
+
+    Returns
+    -------
+    dict
+        JSON-ready: ``{"monitor", "fitted" (bool), "version", "features"}``.
+
+    Raises
+    ------
+    drift.errors.SourceError
+        If the reference has no rows to fit bins on, or the source cannot be read.
+    """
+    start, end = _utc(window_start, "window_start"), _utc(window_end, "window_end")
+    store.save_monitor(monitor.name, monitor.model_dump(mode="json", by_alias=True))
+    sources = _Sources(monitor, engine_factory)
+    try:
+        features = sources.live.resolve_features(monitor.features)
+        key = _fit_key(monitor, features)
+        existing = _stored_baseline(store, monitor.name, key)
+        if existing is not None:
+            version = max(r.version for r in existing.values())
+            return _baseline_summary(monitor, False, version, existing)
+        source, ref_start, ref_end = sources.reference(start, end)
+        if source.row_count(ref_start, ref_end) == 0:
+            raise SourceError(
+                f"monitor {monitor.name!r}: the reference {_describe(ref_start, ref_end)} has no "
+                "rows to fit bins on; measure a later window or set reference: start/end"
+            )
+        binnings = source.fit(features, ref_start, ref_end)
+        counts = source.histograms(binnings, ref_start, ref_end)
+        kinds = {f.name: f.kind or binnings[f.name].kind for f in features}
+        records = [
+            BaselineRecord(
+                monitor=monitor.name,
+                feature=name,
+                kind=kinds[name],
+                binning_spec={**binning.to_spec(), "fit_key": key},
+                labels=counts[name].labels,
+                counts=tuple(int(c) for c in counts[name].counts),
+                missing=counts[name].missing,
+                reference_start=ref_start,
+                reference_end=ref_end,
+            )
+            for name, binning in binnings.items()
+        ]
+        version = store.save_baseline(monitor.name, records)
+        saved = {r.feature: r for r in records}
+        log.info("monitor %s: fitted baseline version %s", monitor.name, version)
+        return _baseline_summary(monitor, True, version, saved)
+    finally:
+        sources.close()
+
+
+def _describe(start: datetime | None, end: datetime | None) -> str:
+    if start is None and end is None:
+        return "(all rows)"
+    left = start.isoformat() if start else "-inf"
+    right = end.isoformat() if end else "+inf"
+    return f"[{left}, {right})"
+
+
+def _baseline_summary(
+    monitor: MonitorConfig, fitted: bool, version: int, records: Mapping[str, BaselineRecord]
+) -> dict[str, Any]:
+    return {
+        "monitor": monitor.name,
+        "fitted": fitted,
+        "version": version,
+        "features": {
+            name: {"kind": r.kind, "bins": len(r.labels), "n_reference": int(sum(r.counts))}
+            for name, r in records.items()
+        },
+    }
+
+
+def _thresholds(monitor: MonitorConfig) -> Thresholds:
+    t = monitor.thresholds
+    metric = "kl_corrected" if t.metric == "kl" and t.bias_corrected else t.metric
+    return Thresholds(
+        warn=t.warn,
+        critical=t.critical,
+        p_value=t.p_value,
+        min_effect=t.min_effect,
+        min_rows=t.min_rows,
+        metric=metric,
+    )
+
+
+def measure_window(
+    monitor: MonitorConfig,
+    window_start: datetime,
+    window_end: datetime,
+    *,
+    store: ResultsStore,
+    engine_factory: EngineFactory | None = None,
+    airflow_run_id: str | None = None,
+) -> WindowResult:
+    """Bin the live window, score it against the baseline and store the run.
+
+    The baseline must be in force (see :func:`prepare_baseline`); this
+    function fits one itself when it is missing. A failure is recorded as a
+    run with status ``error`` and the error text, then raised again, so a
+    scheduler retries it and the retry replaces the failed run.
+
+    Parameters
+    ----------
+    monitor : MonitorConfig
+        The monitor definition.
+    window_start, window_end : datetime
+        The live window ``[start, end)``, timezone-aware.
+    store : ResultsStore
+        The results store; the window's rows are replaced in one transaction.
+    engine_factory : callable, optional
+        Builds the source engine (the Airflow layer resolves ``conn_id`` here).
+    airflow_run_id : str, optional
+        Kept with the run, to find it from Airflow's UI.
+
+    Returns
+    -------
+    WindowResult
+    """
+    start, end = _utc(window_start, "window_start"), _utc(window_end, "window_end")
+    if start >= end:
+        raise ValueError(f"`window_start` ({start}) must be before `window_end` ({end}).")
+    attempt = _Attempt(monitor, start, end, airflow_run_id)
+    try:
+        prepare_baseline(monitor, start, end, store=store, engine_factory=engine_factory)
+        result_scores = _score_window(monitor, start, end, store, engine_factory)
+    except (DriftError, sa.exc.SQLAlchemyError, ValueError) as exc:
+        store.write_run(attempt.record("error", f"{type(exc).__name__}: {exc}", ()))
+        raise
+    status, error = "ok", None
+    short = [
+        f"{s.feature} ({what} {n} < {monitor.thresholds.min_rows})"
+        for s in result_scores
+        for what, n in (("live rows", s.current.n), ("reference rows", s.reference.n))
+        if n < monitor.thresholds.min_rows
+    ]
+    if short:
+        error = "too few rows, not judged: " + ", ".join(short)
+        if not any(s.enough_data for s in result_scores):
+            status = "insufficient_data"
+    run_id = store.write_run(attempt.record(status, error, result_scores))
+    return WindowResult(monitor.name, start, end, status, tuple(result_scores), run_id, error)
+
+
+def _score_window(
+    monitor: MonitorConfig,
+    start: datetime,
+    end: datetime,
+    store: ResultsStore,
+    engine_factory: EngineFactory | None,
+) -> list[FeatureScore]:
+    baseline = {r.feature: r for r in store.baseline_in_force(monitor.name)}
+    binnings: dict[str, Binning] = {
+        n: binning_from_spec(r.binning_spec) for n, r in baseline.items()
+    }
+    sources = _Sources(monitor, engine_factory)
+    try:
+        live = sources.live.histograms(binnings, start, end)
+        if monitor.reference.mode in ("previous_windows", "season"):
+            source, ref_start, ref_end = sources.reference(start, end)
+            reference = source.histograms(binnings, ref_start, ref_end)
+        else:
+            reference = {
+                n: Histogram(r.labels, np.asarray(r.counts, dtype=np.int64), r.missing)
+                for n, r in baseline.items()
+            }
+    finally:
+        sources.close()
+    scores = score_features(
+        [(name, baseline[name].kind, reference[name], live[name]) for name in binnings],
+        smoothing=monitor.smoothing.method,
+        eps=monitor.smoothing.epsilon,
+        alpha=monitor.smoothing.alpha,
+        thresholds=_thresholds(monitor),
+    )
+    return list(scores)
+
+
+class _Attempt:
+    """One measurement of one window, timed from its start to its record."""
+
+    def __init__(
+        self, monitor: MonitorConfig, start: datetime, end: datetime, airflow_run_id: str | None
+    ) -> None:
+        self.monitor, self.start, self.end = monitor, start, end
+        self.airflow_run_id = airflow_run_id
+        self.started = datetime.now(UTC)
+        self.clock = time.perf_counter()
+
+    def record(self, status: str, error: str | None, scores: Sequence[FeatureScore]) -> RunRecord:
+        """The store record of this attempt, with every score and histogram."""
+        return RunRecord(
+            monitor=self.monitor.name,
+            window_start=self.start,
+            window_end=self.end,
+            status=status,
+            error=error,
+            started_at=self.started,
+            finished_at=datetime.now(UTC),
+            duration_seconds=time.perf_counter() - self.clock,
+            airflow_run_id=self.airflow_run_id,
+            scores=score_records(self.monitor, scores),
+            histograms=tuple(
+                HistogramRecord(
+                    feature=s.feature,
+                    labels=s.current.labels,
+                    counts=tuple(int(c) for c in s.current.counts),
+                    missing=s.current.missing,
+                    reference_counts=tuple(int(c) for c in s.reference.counts),
+                    contributions=tuple(float(c) for c in s.contributions),
+                )
+                for s in scores
+            ),
+        )
+
+
+def run_window(
+    monitor: MonitorConfig,
+    window_start: datetime,
+    window_end: datetime,
+    *,
+    store: ResultsStore,
+    engine_factory: EngineFactory | None = None,
+    airflow_run_id: str | None = None,
+) -> WindowResult:
+    """Baseline and measure one window: what one scheduled run does before alerting."""
+    prepare_baseline(monitor, window_start, window_end, store=store, engine_factory=engine_factory)
+    return measure_window(
+        monitor,
+        window_start,
+        window_end,
+        store=store,
+        engine_factory=engine_factory,
+        airflow_run_id=airflow_run_id,
+    )
+
+
+def windows_between(
+    monitor: MonitorConfig, start: datetime, end: datetime
+) -> Iterator[tuple[datetime, datetime]]:
+    """The monitor's windows that close in ``(start, end]``, oldest first.
+
+    With a fixed ``window`` length, windows are aligned to whole multiples of
+    it counted from the Unix epoch (``1d`` windows are UTC days), as Airflow's
+    timetable for the monitor DAG aligns them; with a cron ``schedule`` each
+    window ends at a tick.
+    """
+    start, end = _utc(start, "start"), _utc(end, "end")
+    length = monitor.window_length
+    if length is not None:
+        epoch = datetime(1970, 1, 1, tzinfo=UTC)
+        steps = -(-(start - epoch) // length)
+        close = epoch + steps * length
+        if close <= start:
+            close += length
+        while close <= end:
+            yield close - length, close
+            close += length
+        return
+    from croniter import croniter  # type: ignore[import-untyped]
+
+    ticks = croniter(monitor.schedule, start)
+    while (tick := ticks.get_next(datetime).astimezone(UTC)) <= end:
+        yield live_window(monitor, tick)
+
+
+def backfill(
+    monitor: MonitorConfig,
+    start: datetime,
+    end: datetime,
+    *,
+    store: ResultsStore,
+    engine_factory: EngineFactory | None = None,
+    on_window: Callable[[WindowResult], None] | None = None,
+) -> list[WindowResult]:
+    """Measure every window closing in ``(start, end]``; safe to run again.
+
+    A window that fails is recorded with status ``error`` and the backfill
+    goes on to the next one; windows already stored are replaced, never
+    doubled.
+    """
+    results: list[WindowResult] = []
+    for lo, hi in windows_between(monitor, start, end):
+        try:
+            result = measure_window(monitor, lo, hi, store=store, engine_factory=engine_factory)
+        except (DriftError, sa.exc.SQLAlchemyError, ValueError) as exc:
+            log.warning("monitor %s window [%s, %s): %s", monitor.name, lo, hi, exc)
+            result = WindowResult(monitor.name, lo, hi, "error", (), None, str(exc))
+        results.append(result)
+        if on_window is not None:
+            on_window(result)
+    return results

@@ -1,0 +1,53 @@
+"""Conversions between Python values and what the results tables hold."""
+
+from __future__ import annotations
+
+import json
+import math
+import secrets
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+__all__ = ["dumps", "from_db_time", "loads", "new_ids", "number", "to_db_time"]
+
+
+def to_db_time(value: datetime | None) -> datetime | None:
+    """Naive UTC, as stored; a naive input is taken to be UTC already."""
+    if value is None:
+        return None
+    if value.tzinfo is not None:
+        value = value.astimezone(UTC).replace(tzinfo=None)
+    return value
+
+
+def from_db_time(value: datetime | None) -> datetime | None:
+    """Timezone-aware UTC, as returned by every read."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)
+
+
+def number(value: float | None) -> float | None:
+    """A float the column can hold: NaN and infinities become NULL."""
+    if value is None or not math.isfinite(value):
+        return None
+    return float(value)
+
+
+def dumps(value: Any) -> str:
+    """Canonical JSON text (sorted keys, no NaN)."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), allow_nan=False)
+
+
+def loads(text: str) -> Any:
+    """Inverse of :func:`dumps`."""
+    return json.loads(text)
+
+
+def new_ids(n: int) -> Sequence[int]:
+    """``n`` consecutive row ids from a random start below 2**52 (exact in JSON numbers)."""
+    base = secrets.randbits(51) + 1
+    return range(base, base + n)

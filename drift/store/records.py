@@ -1,0 +1,170 @@
+"""Values written to and read from the results store (frozen, slotted)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+__all__ = [
+    "AlertRow",
+    "BaselineRecord",
+    "HeatmapCell",
+    "HistogramRecord",
+    "HistogramRow",
+    "MonitorStatus",
+    "RunRecord",
+    "RunRow",
+    "ScorePoint",
+    "ScoreRecord",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class BaselineRecord:
+    """One feature's binning and reference counts, as fitted for a monitor."""
+
+    monitor: str
+    feature: str
+    kind: str
+    binning_spec: Mapping[str, Any]
+    labels: tuple[str, ...]
+    counts: tuple[int, ...]
+    missing: int
+    reference_start: datetime | None
+    reference_end: datetime | None
+    version: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class ScoreRecord:
+    """One metric of one feature in one window, with what was in force."""
+
+    feature: str
+    metric: str
+    value: float | None
+    value_corrected: float | None
+    p_value: float | None
+    p_adjusted: float | None
+    n_current: int
+    n_reference: int
+    missing_rate: float
+    severity: str
+    warn_threshold: float | None
+    critical_threshold: float | None
+    smoothing: str
+    alpha: float
+
+
+@dataclass(frozen=True, slots=True)
+class HistogramRecord:
+    """One feature's live counts in one window, beside the reference's."""
+
+    feature: str
+    labels: tuple[str, ...]
+    counts: tuple[int, ...]
+    missing: int
+    reference_counts: tuple[int, ...]
+    contributions: tuple[float, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class RunRecord:
+    """Everything one monitor window produced; written as one transaction."""
+
+    monitor: str
+    window_start: datetime
+    window_end: datetime
+    status: str
+    error: str | None
+    started_at: datetime | None
+    finished_at: datetime | None
+    duration_seconds: float | None
+    airflow_run_id: str | None
+    scores: tuple[ScoreRecord, ...] = ()
+    histograms: tuple[HistogramRecord, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class RunRow:
+    """A stored run (times are timezone-aware UTC)."""
+
+    id: int
+    monitor: str
+    window_start: datetime
+    window_end: datetime
+    status: str
+    error: str | None
+    started_at: datetime | None
+    finished_at: datetime | None
+    duration_seconds: float | None
+    airflow_run_id: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class MonitorStatus:
+    """A monitor with its latest window and the open alerts it has."""
+
+    name: str
+    config_hash: str
+    last_window_start: datetime | None
+    last_window_end: datetime | None
+    last_status: str | None
+    open_alerts: int
+
+
+@dataclass(frozen=True, slots=True)
+class ScorePoint:
+    """One metric value of one feature in one window."""
+
+    run_id: int
+    feature: str
+    metric: str
+    window_start: datetime
+    window_end: datetime
+    value: float | None
+    value_corrected: float | None
+    p_value: float | None
+    p_adjusted: float | None
+    severity: str
+    n_current: int
+    n_reference: int
+    warn_threshold: float | None = None
+    critical_threshold: float | None = None
+
+
+HeatmapCell = ScorePoint
+
+
+@dataclass(frozen=True, slots=True)
+class HistogramRow:
+    """One feature's stored histogram of one run."""
+
+    run_id: int
+    feature: str
+    labels: tuple[str, ...]
+    counts: tuple[int, ...]
+    reference_counts: tuple[int, ...]
+    contributions: tuple[float, ...]
+    missing: int
+
+
+@dataclass(frozen=True, slots=True)
+class AlertRow:
+    """An alert (incident) of one monitor and feature."""
+
+    id: int
+    monitor: str
+    feature: str
+    severity: str
+    state: str
+    opened_run_id: int | None
+    last_run_id: int | None
+    resolved_run_id: int | None
+    notification_key: str | None
+    notified_at: datetime | None
+    message: str | None
+    created_at: datetime
+    updated_at: datetime
+    extra: Mapping[str, Any] = field(default_factory=dict)

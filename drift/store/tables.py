@@ -1,0 +1,151 @@
+"""The results tables, as SQLAlchemy 2 metadata (the migrations create the same).
+
+Every table is prefixed ``drift_`` so the results can share a database with
+Airflow or anything else. Constraints and indexes are named by convention, so
+the migrations are the same on every dialect. Ids are 52-bit integers made
+by the store (DuckDB has no auto-increment), and there are no foreign keys
+(DuckDB cannot update a referenced row): the store keeps runs, scores and
+histograms consistent by writing them in one transaction. Times are naive
+UTC. JSON is kept in text columns, which every dialect holds the same way.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+__all__ = [
+    "alert",
+    "baseline",
+    "histogram",
+    "metadata",
+    "monitor",
+    "run",
+    "score",
+]
+
+NAMING = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+metadata = sa.MetaData(naming_convention=NAMING)
+
+NAME = 200  # monitor and feature names
+
+
+def _id() -> sa.Column[int]:
+    return sa.Column("id", sa.BigInteger, primary_key=True, autoincrement=False)
+
+
+monitor = sa.Table(
+    "drift_monitor",
+    metadata,
+    _id(),
+    sa.Column("name", sa.String(NAME), nullable=False),
+    sa.Column("config", sa.Text, nullable=False),
+    sa.Column("config_hash", sa.String(64), nullable=False),
+    sa.Column("created_at", sa.DateTime, nullable=False),
+    sa.Column("updated_at", sa.DateTime, nullable=False),
+    sa.UniqueConstraint("name"),
+)
+
+baseline = sa.Table(
+    "drift_baseline",
+    metadata,
+    _id(),
+    sa.Column("monitor", sa.String(NAME), nullable=False),
+    sa.Column("feature", sa.String(NAME), nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("kind", sa.String(20), nullable=False),
+    sa.Column("binning_spec", sa.Text, nullable=False),
+    sa.Column("labels", sa.Text, nullable=False),
+    sa.Column("counts", sa.Text, nullable=False),
+    sa.Column("missing", sa.BigInteger, nullable=False),
+    sa.Column("reference_start", sa.DateTime, nullable=True),
+    sa.Column("reference_end", sa.DateTime, nullable=True),
+    sa.Column("created_at", sa.DateTime, nullable=False),
+    sa.UniqueConstraint("monitor", "feature", "version"),
+    sa.Index(None, "monitor", "version"),
+)
+
+run = sa.Table(
+    "drift_run",
+    metadata,
+    _id(),
+    sa.Column("monitor", sa.String(NAME), nullable=False),
+    sa.Column("window_start", sa.DateTime, nullable=False),
+    sa.Column("window_end", sa.DateTime, nullable=False),
+    sa.Column("status", sa.String(20), nullable=False),
+    sa.Column("error", sa.Text, nullable=True),
+    sa.Column("started_at", sa.DateTime, nullable=True),
+    sa.Column("finished_at", sa.DateTime, nullable=True),
+    sa.Column("duration_seconds", sa.Double, nullable=True),
+    sa.Column("airflow_run_id", sa.String(250), nullable=True),
+    sa.Column("written_at", sa.DateTime, nullable=False),
+    sa.UniqueConstraint("monitor", "window_start", "window_end"),
+    sa.Index(None, "monitor", "window_end"),
+)
+
+score = sa.Table(
+    "drift_score",
+    metadata,
+    _id(),
+    sa.Column("run_id", sa.BigInteger, nullable=False),
+    sa.Column("monitor", sa.String(NAME), nullable=False),
+    sa.Column("feature", sa.String(NAME), nullable=False),
+    sa.Column("metric", sa.String(50), nullable=False),
+    sa.Column("window_start", sa.DateTime, nullable=False),
+    sa.Column("window_end", sa.DateTime, nullable=False),
+    sa.Column("value", sa.Double, nullable=True),
+    sa.Column("value_corrected", sa.Double, nullable=True),
+    sa.Column("p_value", sa.Double, nullable=True),
+    sa.Column("p_adjusted", sa.Double, nullable=True),
+    sa.Column("n_current", sa.BigInteger, nullable=False),
+    sa.Column("n_reference", sa.BigInteger, nullable=False),
+    sa.Column("missing_rate", sa.Double, nullable=False),
+    sa.Column("severity", sa.String(10), nullable=False),
+    sa.Column("warn_threshold", sa.Double, nullable=True),
+    sa.Column("critical_threshold", sa.Double, nullable=True),
+    sa.Column("smoothing", sa.String(20), nullable=False),
+    sa.Column("alpha", sa.Double, nullable=False),
+    sa.UniqueConstraint("run_id", "feature", "metric"),
+    sa.Index(None, "monitor", "feature", "metric", "window_end"),
+    sa.Index(None, "monitor", "metric", "window_end"),
+)
+
+histogram = sa.Table(
+    "drift_histogram",
+    metadata,
+    _id(),
+    sa.Column("run_id", sa.BigInteger, nullable=False),
+    sa.Column("feature", sa.String(NAME), nullable=False),
+    sa.Column("labels", sa.Text, nullable=False),
+    sa.Column("counts", sa.Text, nullable=False),
+    sa.Column("reference_counts", sa.Text, nullable=False),
+    sa.Column("contributions", sa.Text, nullable=False),
+    sa.Column("missing", sa.BigInteger, nullable=False),
+    sa.UniqueConstraint("run_id", "feature"),
+)
+
+alert = sa.Table(
+    "drift_alert",
+    metadata,
+    _id(),
+    sa.Column("monitor", sa.String(NAME), nullable=False),
+    sa.Column("feature", sa.String(NAME), nullable=False),
+    sa.Column("severity", sa.String(10), nullable=False),
+    sa.Column("state", sa.String(10), nullable=False),
+    sa.Column("opened_run_id", sa.BigInteger, nullable=True),
+    sa.Column("last_run_id", sa.BigInteger, nullable=True),
+    sa.Column("resolved_run_id", sa.BigInteger, nullable=True),
+    sa.Column("notification_key", sa.String(200), nullable=True),
+    sa.Column("notified_at", sa.DateTime, nullable=True),
+    sa.Column("message", sa.Text, nullable=True),
+    sa.Column("created_at", sa.DateTime, nullable=False),
+    sa.Column("updated_at", sa.DateTime, nullable=False),
+    sa.UniqueConstraint("notification_key"),
+    sa.Index(None, "monitor", "state"),
+)

@@ -1,0 +1,156 @@
+"""The pipeline end to end on every backend: source -> bins -> scores -> store."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import numpy as np
+import pytest
+import sqlalchemy as sa
+
+from drift.config import parse_monitor
+from drift.errors import SourceError
+from drift.pipeline import backfill, measure_window, windows_between
+from drift.store import ResultsStore, upgrade
+
+DAY0 = datetime(2024, 3, 1, tzinfo=UTC)
+ROWS_PER_DAY = 400
+SHIFT_DAY = 8
+
+
+def _make_events(url: str, *, days: int = 11, seed: int = 7) -> None:
+    """Daily events; from SHIFT_DAY on, `amount` moves up and a new country appears."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for day in range(days):
+        shifted = day >= SHIFT_DAY
+        for i in range(ROWS_PER_DAY):
+            ts = DAY0 + timedelta(days=day, seconds=int(i * 86_400 / ROWS_PER_DAY))
+            amount = float(rng.normal(50 + (15 if shifted else 0), 10))
+            countries = ["US", "DE", "FR", "BR"] if shifted else ["US", "DE", "FR"]
+            rows.append(
+                {
+                    "created_at": ts.replace(tzinfo=None),
+                    "amount": None if i % 50 == 0 else amount,
+                    "country": str(rng.choice(countries)),
+                }
+            )
+    engine = sa.create_engine(url)
+    meta = sa.MetaData()
+    table = sa.Table(
+        "events",
+        meta,
+        sa.Column("created_at", sa.DateTime, nullable=False),
+        sa.Column("amount", sa.Float),
+        sa.Column("country", sa.String(8)),
+    )
+    meta.create_all(engine)
+    with engine.begin() as conn:
+        conn.execute(table.insert(), rows)
+    engine.dispose()
+
+
+def _monitor(url: str, **extra: object) -> object:
+    data = {
+        "name": "events_monitor",
+        "source": {"url": url},
+        "table": "events",
+        "timestamp": "created_at",
+        "window": "1d",
+        "reference": {"previous_windows": 3},
+        "features": [
+            {"name": "amount", "kind": "numeric", "bins": 10},
+            {"name": "country", "kind": "categorical"},
+        ],
+        **extra,
+    }
+    return parse_monitor(data)
+
+
+@pytest.fixture
+def store(db_url: str) -> ResultsStore:
+    upgrade(db_url)
+    return ResultsStore(db_url)
+
+
+@pytest.mark.db
+def test_backfill_finds_the_shift_and_nothing_before_it(db_url: str, store: ResultsStore) -> None:
+    _make_events(db_url)
+    monitor = _monitor(db_url)
+    results = backfill(monitor, DAY0 + timedelta(days=3), DAY0 + timedelta(days=11), store=store)
+    assert [r.window_start.day for r in results] == list(range(4, 12))
+    assert all(r.status == "ok" for r in results), [r.error for r in results]
+    before = [r for r in results if r.window_start < DAY0 + timedelta(days=SHIFT_DAY)]
+    after = [r for r in results if r.window_start == DAY0 + timedelta(days=SHIFT_DAY)]
+    assert all(r.drifted == () for r in before)
+    assert set(after[0].drifted) == {"amount", "country"}
+    country = next(s for s in after[0].scores if s.feature == "country")
+    assert "BR" in country.current.unseen
+    runs = store.runs("events_monitor")
+    assert len(runs) == 8
+
+
+@pytest.mark.db
+def test_rerunning_a_window_replaces_its_rows(db_url: str, store: ResultsStore) -> None:
+    _make_events(db_url)
+    monitor = _monitor(db_url)
+    start = DAY0 + timedelta(days=SHIFT_DAY)
+    first = measure_window(monitor, start, start + timedelta(days=1), store=store)
+    second = measure_window(monitor, start, start + timedelta(days=1), store=store)
+    assert len(store.runs("events_monitor")) == 1
+    series = store.metric_series("events_monitor", "amount", "kl", start, start + timedelta(days=1))
+    assert len(series) == 1
+    assert [s.metrics["kl"] for s in first.scores] == [s.metrics["kl"] for s in second.scores]
+
+
+@pytest.mark.db
+def test_a_window_without_reference_rows_is_an_error_run(db_url: str, store: ResultsStore) -> None:
+    _make_events(db_url)
+    monitor = _monitor(db_url)
+    with pytest.raises(SourceError, match="has no rows to fit bins on"):
+        measure_window(monitor, DAY0, DAY0 + timedelta(days=1), store=store)
+    (run,) = store.runs("events_monitor")
+    assert run.status == "error"
+    assert "has no rows to fit bins on" in (run.error or "")
+
+
+@pytest.mark.db
+def test_a_small_window_is_insufficient_data(db_url: str, store: ResultsStore) -> None:
+    _make_events(db_url)
+    monitor = _monitor(db_url, thresholds={"min_rows": 1000})
+    start = DAY0 + timedelta(days=SHIFT_DAY)
+    result = measure_window(monitor, start, start + timedelta(days=1), store=store)
+    assert result.status == "insufficient_data"
+    assert result.drifted == ()
+    assert "live rows 400 < 1000" in (result.error or "")
+
+
+def test_daily_windows_align_to_utc_days() -> None:
+    monitor = _monitor("sqlite://")
+    got = list(
+        windows_between(
+            monitor, datetime(2024, 1, 1, 5, tzinfo=UTC), datetime(2024, 1, 3, tzinfo=UTC)
+        )
+    )
+    assert got == [
+        (datetime(2024, 1, 1, tzinfo=UTC), datetime(2024, 1, 2, tzinfo=UTC)),
+        (datetime(2024, 1, 2, tzinfo=UTC), datetime(2024, 1, 3, tzinfo=UTC)),
+    ]
+
+
+def test_cron_windows_end_at_ticks() -> None:
+    monitor = parse_monitor(
+        {
+            "name": "m",
+            "source": {"url": "sqlite://"},
+            "table": "t",
+            "timestamp": "ts",
+            "schedule": "0 */6 * * *",
+        }
+    )
+    got = list(
+        windows_between(
+            monitor, datetime(2024, 1, 1, tzinfo=UTC), datetime(2024, 1, 1, 13, tzinfo=UTC)
+        )
+    )
+    assert [(a.hour, b.hour) for a, b in got] == [(0, 6), (6, 12)]
