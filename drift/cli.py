@@ -1,0 +1,198 @@
+"""The ``drift`` command: results database, monitor checks, runs and backfills."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+
+from drift.durations import parse_duration
+from drift.errors import DriftError
+from drift.store.engine import safe_url
+
+__all__ = ["build_parser", "main", "results_url"]
+
+DEFAULT_RESULTS_URL = "sqlite:///drift.db"
+
+Command = Callable[[argparse.Namespace], int]
+
+
+def results_url(given: str | None) -> str:
+    """``--url`` if given, else ``DRIFT_RESULTS_URL``, else ``sqlite:///drift.db``."""
+    return given or os.environ.get("DRIFT_RESULTS_URL") or DEFAULT_RESULTS_URL
+
+
+def _instant(text: str) -> datetime:
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not an ISO-8601 date or datetime (e.g. 2024-05-01 or "
+            "2024-05-01T06:00:00+00:00)"
+        ) from None
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _url_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--url",
+        help="results database SQLAlchemy URL (default: $DRIFT_RESULTS_URL, else sqlite:///drift.db)",
+    )
+
+
+def _db_upgrade(args: argparse.Namespace) -> int:
+    from drift.store import current, upgrade
+
+    url = results_url(args.url)
+    upgrade(url, args.revision)
+    print(f"results database at {safe_url(url)} is at revision {current(url)}")
+    return 0
+
+
+def _db_downgrade(args: argparse.Namespace) -> int:
+    from drift.store import current, downgrade
+
+    url = results_url(args.url)
+    downgrade(url, args.revision)
+    print(f"results database at {safe_url(url)} is at revision {current(url) or 'base'}")
+    return 0
+
+
+def _db_current(args: argparse.Namespace) -> int:
+    from drift.store import current, head
+
+    url = results_url(args.url)
+    revision = current(url)
+    state = "up to date" if revision == head() else f"latest is {head()}"
+    print(f"{revision or 'base (no drift tables)'} ({state})")
+    return 0
+
+
+def _db_prune(args: argparse.Namespace) -> int:
+    from drift.store import ResultsStore
+
+    store = ResultsStore(results_url(args.url))
+    try:
+        deleted = store.prune(parse_duration(args.older_than))
+    finally:
+        store.close()
+    print(f"deleted {deleted} run(s) whose window ended more than {args.older_than} ago")
+    return 0
+
+
+def _validate(args: argparse.Namespace) -> int:
+    from drift.validate import validate_command
+
+    return validate_command(args.paths)
+
+
+def _print_result(result: object) -> None:
+    from drift.pipeline import WindowResult
+
+    assert isinstance(result, WindowResult)
+    drifted = ", ".join(result.drifted) or "-"
+    line = (
+        f"{result.window_start:%Y-%m-%d %H:%M} .. {result.window_end:%Y-%m-%d %H:%M}  "
+        f"{result.status:<17} severity {result.max_severity:<8} drifted: {drifted}"
+    )
+    if result.error and result.status != "ok":
+        line += f"  ({result.error})"
+    print(line, flush=True)
+
+
+def _run(args: argparse.Namespace) -> int:
+    from drift.config import load_monitor
+    from drift.pipeline import run_window
+    from drift.store import ResultsStore
+    from drift.windows import live_window
+
+    monitor = load_monitor(args.monitor)
+    start, end = live_window(monitor, args.end)
+    store = ResultsStore(results_url(args.url))
+    try:
+        result = run_window(monitor, start, end, store=store)
+    finally:
+        store.close()
+    _print_result(result)
+    return 0
+
+
+def _backfill(args: argparse.Namespace) -> int:
+    from drift.config import load_monitor
+    from drift.pipeline import backfill
+    from drift.store import ResultsStore
+
+    monitor = load_monitor(args.monitor)
+    store = ResultsStore(results_url(args.url))
+    try:
+        results = backfill(monitor, args.start, args.end, store=store, on_window=_print_result)
+    finally:
+        store.close()
+    failed = sum(r.status == "error" for r in results)
+    print(f"{len(results)} window(s), {failed} failed")
+    return 1 if failed else 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of the ``drift`` command."""
+    parser = argparse.ArgumentParser(prog="drift", description=__doc__)
+    parser.add_argument("-v", "--verbose", action="store_true", help="log what happens")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    db = commands.add_parser("db", help="create, migrate and prune the results database")
+    db_commands = db.add_subparsers(dest="db_command", required=True, metavar="DB_COMMAND")
+    up = db_commands.add_parser("upgrade", help="migrate the results tables to the latest")
+    up.add_argument("revision", nargs="?", default="head", help="target revision (default head)")
+    _url_option(up)
+    up.set_defaults(handler=_db_upgrade)
+    down = db_commands.add_parser("downgrade", help="migrate down to REV ('base' drops all)")
+    down.add_argument("revision", help="target revision, e.g. base")
+    _url_option(down)
+    down.set_defaults(handler=_db_downgrade)
+    cur = db_commands.add_parser("current", help="show the schema revision")
+    _url_option(cur)
+    cur.set_defaults(handler=_db_current)
+    prune = db_commands.add_parser("prune", help="delete old runs, scores and histograms")
+    prune.add_argument("--older-than", required=True, help="age, e.g. 90d")
+    _url_option(prune)
+    prune.set_defaults(handler=_db_prune)
+
+    validate = commands.add_parser("validate", help="check monitor YAML files")
+    validate.add_argument("paths", nargs="+", help="monitor files or directories")
+    validate.set_defaults(handler=_validate)
+
+    run = commands.add_parser("run", help="measure the window that closes at --end")
+    run.add_argument("monitor", help="monitor YAML file")
+    run.add_argument("--end", type=_instant, required=True, help="window end, ISO-8601 (UTC)")
+    _url_option(run)
+    run.set_defaults(handler=_run)
+
+    fill = commands.add_parser("backfill", help="measure every window closing in a range")
+    fill.add_argument("monitor", help="monitor YAML file")
+    fill.add_argument("--start", type=_instant, required=True, help="range start, ISO-8601")
+    fill.add_argument("--end", type=_instant, required=True, help="range end, ISO-8601")
+    _url_option(fill)
+    fill.set_defaults(handler=_backfill)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``drift`` command; returns the exit code."""
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+    handler: Command = args.handler
+    try:
+        return handler(args)
+    except DriftError as exc:
+        print(f"drift: error: {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
