@@ -306,8 +306,11 @@ class ResultsStore:
     def monitors_overview(self) -> list[MonitorStatus]:
         """Every monitor with its latest run's window and status and its open alerts."""
         m, r, a = t.monitor, t.run, t.alert
+        inner = r.alias("latest")
         latest_end = (
-            sa.select(sa.func.max(r.c.window_end)).where(r.c.monitor == m.c.name).scalar_subquery()
+            sa.select(sa.func.max(inner.c.window_end))
+            .where(inner.c.monitor == m.c.name)
+            .scalar_subquery()
         )
         open_count = (
             sa.select(sa.func.count())
@@ -505,7 +508,14 @@ def _retryable(exc: Exception) -> bool:
     text = str(getattr(exc, "orig", exc)).lower()
     return any(
         word in text
-        for word in ("locked", "deadlock", "conflict", "could not serialize", "lock wait")
+        for word in (
+            "locked",
+            "deadlock",
+            "conflict",
+            "could not serialize",
+            "lock wait",
+            "duplicate key",
+        )
     )
 
 

@@ -1,0 +1,74 @@
+"""The `drift` command, run as a real subprocess."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from drift.demo import make_demo_source
+
+DRIFT = [sys.executable, "-m", "drift.cli"]
+
+
+def _drift(
+    *args: str, cwd: Path, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*DRIFT, *args], cwd=cwd, env={**os.environ, **(env or {})},
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+
+
+def test_db_upgrade_current_downgrade_prune(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'r.db'}"
+    up = _drift("db", "upgrade", "--url", url, cwd=tmp_path)
+    assert up.returncode == 0, up.stderr
+    assert "is at revision 0001" in up.stdout
+    assert "(up to date)" in _drift("db", "current", "--url", url, cwd=tmp_path).stdout
+    pruned = _drift("db", "prune", "--older-than", "90d", "--url", url, cwd=tmp_path)
+    assert pruned.returncode == 0 and "deleted 0 run(s)" in pruned.stdout
+    down = _drift("db", "downgrade", "base", "--url", url, cwd=tmp_path)
+    assert "at revision base" in down.stdout
+    assert "base (no drift tables)" in _drift("db", "current", "--url", url, cwd=tmp_path).stdout
+
+
+def test_results_url_comes_from_the_environment(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'env.db'}"
+    done = _drift("db", "upgrade", cwd=tmp_path, env={"DRIFT_RESULTS_URL": url})
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "env.db").exists() and not (tmp_path / "drift.db").exists()
+
+
+def test_backfill_prints_each_window_and_finds_the_shift(tmp_path: Path) -> None:
+    source = f"sqlite:///{tmp_path / 'src.db'}"
+    make_demo_source(source, days=10, shift_day=7, rows_per_day=300)
+    monitor = tmp_path / "demo.yaml"
+    monitor.write_text(
+        "name: demo\n"
+        "source: {url_env: DEMO_SOURCE}\n"
+        "table: events\n"
+        "timestamp: created_at\n"
+        "reference: {start: 2024-05-01, end: 2024-05-05}\n"
+        "features: [{name: amount}, {name: country}]\n"
+    )
+    results = f"sqlite:///{tmp_path / 'r.db'}"
+    assert _drift("db", "upgrade", "--url", results, cwd=tmp_path).returncode == 0
+    done = _drift(
+        "backfill", str(monitor), "--start", "2024-05-05", "--end", "2024-05-11",
+        "--url", results, cwd=tmp_path, env={"DEMO_SOURCE": source},
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert len(lines) == 7 and lines[-1] == "6 window(s), 0 failed"
+    assert "drifted: -" in lines[0]
+    assert "drifted: amount, country" in lines[3]
+
+
+def test_a_bad_monitor_file_is_a_clear_error(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: x\nsource: {url: 'sqlite://'}\ntable: t\ntimestamp: ts\nwindow: soon\n")
+    done = _drift("validate", str(bad), cwd=tmp_path)
+    assert done.returncode == 1
+    assert "bad.yaml" in done.stderr and "window" in done.stderr
