@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 SRC    := drift tests dags migrations bench
 
-.PHONY: venv lint format test test-fast demo dashboard bench clean
+.PHONY: venv lint format test test-fast demo bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -31,13 +31,11 @@ test-fast: venv
 	$(BIN)/pytest -m "not slow" -x
 
 demo: venv
-	$(BIN)/drift demo
-
-dashboard: venv
-	$(BIN)/drift dashboard --results-url sqlite:///$(CURDIR)/.demo/drift.db --host 127.0.0.1 --port 8050
+	$(BIN)/python -m drift.airflow.demo
 
 bench: venv
-	$(BIN)/python bench/run_all.py
+	$(BIN)/python bench/bench_compare.py
+	$(BIN)/python bench/bench_store.py
 
 clean:
 	rm -rf $(VENV) .demo .pytest_cache .mypy_cache .ruff_cache

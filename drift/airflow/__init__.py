@@ -1,0 +1,8 @@
+"""The Airflow 3 side of drift: DAGs from monitor YAML, provider, plugin.
+
+This is the only package that imports Airflow.
+"""
+
+from drift.airflow.dags import asset_uri, build_dags, build_monitor_dag, dag_id
+
+__all__ = ["asset_uri", "build_dags", "build_monitor_dag", "dag_id"]
