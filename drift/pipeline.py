@@ -121,8 +121,9 @@ def _utc(value: datetime, name: str) -> datetime:
     return value.astimezone(UTC)
 
 
-def _fit_key(monitor: MonitorConfig, features: list[FeatureConfig]) -> str:
+def _fit_key(monitor: MonitorConfig) -> str:
     """What a baseline depends on: feature options and the reference definition."""
+    features = monitor.features or ()
     payload = {
         "features": [f.model_dump(mode="json") for f in features],
         "reference": monitor.reference.model_dump(mode="json", by_alias=True),
@@ -162,17 +163,61 @@ class _Sources:
         )
         return source, ref.start, ref.end
 
+    def features(self) -> tuple[list[FeatureConfig], list[str]]:
+        """The monitor's features with kinds filled in, and the problems of those missing."""
+        configured = self.monitor.features
+        if configured is None:
+            return self.live.resolve_features(None), []
+        present = self.live.columns()
+        missing = [f for f in configured if f.name not in present]
+        problems = [
+            f"{f.name}: column not found in the source (it has {', '.join(sorted(present))})"
+            for f in missing
+        ]
+        kept = [f for f in configured if f.name in present]
+        return self.live.resolve_features(kept) if kept else [], problems
+
     def close(self) -> None:
         self.engine.dispose()
 
 
+def _histograms(
+    source: SqlSource,
+    binnings: Mapping[str, Binning],
+    start: datetime | None,
+    end: datetime | None,
+    problems: list[str],
+) -> dict[str, Histogram]:
+    """All features in one query; if that fails, each alone, so one bad column costs one feature."""
+    try:
+        return source.histograms(binnings, start, end)
+    except (SourceError, sa.exc.SQLAlchemyError):
+        if len(binnings) == 1:
+            raise
+    out: dict[str, Histogram] = {}
+    for name, binning in binnings.items():
+        try:
+            out.update(source.histograms({name: binning}, start, end))
+        except (SourceError, sa.exc.SQLAlchemyError) as exc:
+            problems.append(f"{name}: {_first_line(exc)}")
+    return out
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(getattr(exc, "orig", None) or exc).strip()
+    return text.splitlines()[0][:300] if text else type(exc).__name__
+
+
 def _stored_baseline(
-    store: ResultsStore, monitor: str, key: str
+    store: ResultsStore, monitor: str, key: str, features: list[FeatureConfig]
 ) -> dict[str, BaselineRecord] | None:
-    records = store.baseline_in_force(monitor)
-    if not records or any(r.binning_spec.get("fit_key") != key for r in records):
+    """The baseline in force, if it was fitted for this config and covers ``features``."""
+    records = {r.feature: r for r in store.baseline_in_force(monitor)}
+    if not records or any(r.binning_spec.get("fit_key") != key for r in records.values()):
         return None
-    return {r.feature: r for r in records}
+    if any(f.name not in records for f in features):
+        return None
+    return records
 
 
 def prepare_baseline(
@@ -211,9 +256,11 @@ def prepare_baseline(
     store.save_monitor(monitor.name, monitor.model_dump(mode="json", by_alias=True))
     sources = _Sources(monitor, engine_factory)
     try:
-        features = sources.live.resolve_features(monitor.features)
-        key = _fit_key(monitor, features)
-        existing = _stored_baseline(store, monitor.name, key)
+        features, _problems = sources.features()
+        if not features:
+            raise SourceError(f"monitor {monitor.name!r}: no feature can be read: {_problems}")
+        key = _fit_key(monitor)
+        existing = _stored_baseline(store, monitor.name, key, features)
         if existing is not None:
             version = max(r.version for r in existing.values())
             return _baseline_summary(monitor, False, version, existing)
@@ -320,13 +367,14 @@ def measure_window(
     if start >= end:
         raise ValueError(f"`window_start` ({start}) must be before `window_end` ({end}).")
     attempt = _Attempt(monitor, start, end, airflow_run_id)
+    problems: list[str] = []
     try:
         prepare_baseline(monitor, start, end, store=store, engine_factory=engine_factory)
-        result_scores = _score_window(monitor, start, end, store, engine_factory)
+        result_scores = _score_window(monitor, start, end, store, engine_factory, problems)
     except (DriftError, sa.exc.SQLAlchemyError, ValueError) as exc:
         store.write_run(attempt.record("error", f"{type(exc).__name__}: {exc}", ()))
         raise
-    status, error = "ok", None
+    status, notes = "ok", []
     short = [
         f"{s.feature} ({what} {n} < {monitor.thresholds.min_rows})"
         for s in result_scores
@@ -334,10 +382,16 @@ def measure_window(
         if n < monitor.thresholds.min_rows
     ]
     if short:
-        error = "too few rows, not judged: " + ", ".join(short)
+        notes.append("too few rows, not judged: " + ", ".join(short))
         if not any(s.enough_data for s in result_scores):
             status = "insufficient_data"
+    if problems:
+        status = "error"
+        notes.insert(0, "features not measured: " + "; ".join(problems))
+    error = " | ".join(notes) or None
     run_id = store.write_run(attempt.record(status, error, result_scores))
+    if problems:
+        log.error("monitor %s [%s, %s): %s", monitor.name, start, end, error)
     return WindowResult(monitor.name, start, end, status, tuple(result_scores), run_id, error)
 
 
@@ -347,17 +401,23 @@ def _score_window(
     end: datetime,
     store: ResultsStore,
     engine_factory: EngineFactory | None,
+    problems: list[str],
 ) -> list[FeatureScore]:
+    """Score every feature that can be read; what cannot is added to ``problems``."""
     baseline = {r.feature: r for r in store.baseline_in_force(monitor.name)}
-    binnings: dict[str, Binning] = {
-        n: binning_from_spec(r.binning_spec) for n, r in baseline.items()
-    }
     sources = _Sources(monitor, engine_factory)
     try:
-        live = sources.live.histograms(binnings, start, end)
+        features, missing = sources.features()
+        problems.extend(missing)
+        binnings: dict[str, Binning] = {
+            f.name: binning_from_spec(baseline[f.name].binning_spec)
+            for f in features
+            if f.name in baseline
+        }
+        live = _histograms(sources.live, binnings, start, end, problems)
         if monitor.reference.mode in ("previous_windows", "season"):
             source, ref_start, ref_end = sources.reference(start, end)
-            reference = source.histograms(binnings, ref_start, ref_end)
+            reference = _histograms(source, binnings, ref_start, ref_end, problems)
         else:
             reference = {
                 n: Histogram(r.labels, np.asarray(r.counts, dtype=np.int64), r.missing)
@@ -365,8 +425,9 @@ def _score_window(
             }
     finally:
         sources.close()
+    measured = [n for n in binnings if n in live and n in reference]
     scores = score_features(
-        [(name, baseline[name].kind, reference[name], live[name]) for name in binnings],
+        [(name, baseline[name].kind, reference[name], live[name]) for name in measured],
         smoothing=monitor.smoothing.method,
         eps=monitor.smoothing.epsilon,
         alpha=monitor.smoothing.alpha,

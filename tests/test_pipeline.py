@@ -154,3 +154,62 @@ def test_cron_windows_end_at_ticks() -> None:
         )
     )
     assert [(a.hour, b.hour) for a, b in got] == [(0, 6), (6, 12)]
+
+
+@pytest.mark.db
+def test_a_missing_column_is_an_error_but_the_other_features_are_scored(
+    db_url: str, store: ResultsStore
+) -> None:
+    _make_events(db_url)
+    monitor = _monitor(
+        db_url,
+        features=[
+            {"name": "amount", "kind": "numeric"},
+            {"name": "coupon", "kind": "categorical"},
+        ],
+    )
+    start = DAY0 + timedelta(days=SHIFT_DAY)
+    result = measure_window(monitor, start, start + timedelta(days=1), store=store)
+    assert result.status == "error"
+    assert "coupon: column not found" in (result.error or "")
+    assert [s.feature for s in result.scores] == ["amount"]
+    (run,) = store.runs("events_monitor")
+    assert run.status == "error" and "coupon" in (run.error or "")
+    assert {s.feature for s in store.run_scores(run.id)} == {"amount"}
+
+
+@pytest.mark.db
+def test_a_seasonal_reference_is_the_same_window_one_season_back(
+    db_url: str, store: ResultsStore
+) -> None:
+    _make_events(db_url)
+    monitor = _monitor(db_url, reference={"season": "7d"})
+    quiet = DAY0 + timedelta(days=SHIFT_DAY)  # the window before it is the last unshifted one
+    (before,) = backfill(monitor, quiet - timedelta(days=1), quiet, store=store)
+    (after,) = backfill(monitor, quiet, quiet + timedelta(days=1), store=store)
+    assert before.drifted == ()
+    assert set(after.drifted) == {"amount", "country"}
+    assert after.scores[0].reference.n == ROWS_PER_DAY - ROWS_PER_DAY // 50
+
+
+@pytest.mark.db
+def test_a_separate_reference_table_is_fitted_once(db_url: str, store: ResultsStore) -> None:
+    _make_events(db_url)
+    engine = sa.create_engine(db_url)
+    with engine.begin() as conn:
+        conn.execute(
+            sa.text(
+                "CREATE TABLE training AS SELECT amount, country FROM events "
+                "WHERE created_at < :cut"
+            ),
+            {"cut": (DAY0 + timedelta(days=3)).replace(tzinfo=None)},
+        )
+    engine.dispose()
+    monitor = _monitor(db_url, reference={"table": "training"})
+    results = backfill(
+        monitor, DAY0 + timedelta(days=SHIFT_DAY - 2), DAY0 + timedelta(days=SHIFT_DAY + 1),
+        store=store,
+    )  # fmt: skip
+    assert [bool(r.drifted) for r in results] == [False, False, True]
+    assert {r.scores[0].reference.n for r in results} == {3 * ROWS_PER_DAY - 3 * 8}
+    assert len({b.version for b in store.baseline_in_force("events_monitor")}) == 1
