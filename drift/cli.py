@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import os
 import sys
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from drift.durations import parse_duration
 from drift.errors import DriftError
 from drift.store.engine import safe_url
+
+if TYPE_CHECKING:
+    from drift.pipeline import WindowResult
+    from drift.store import ResultsStore
 
 __all__ = ["build_parser", "main", "results_url"]
 
@@ -39,6 +45,8 @@ def _instant(text: str) -> datetime:
 def _url_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--url",
+        "--results-url",
+        dest="url",
         help="results database SQLAlchemy URL (default: $DRIFT_RESULTS_URL, else sqlite:///drift.db)",
     )
 
@@ -89,10 +97,7 @@ def _validate(args: argparse.Namespace) -> int:
     return validate_command(args.paths)
 
 
-def _print_result(result: object) -> None:
-    from drift.pipeline import WindowResult
-
-    assert isinstance(result, WindowResult)
+def _window_line(result: WindowResult) -> str:
     drifted = ", ".join(result.drifted) or "-"
     line = (
         f"{result.window_start:%Y-%m-%d %H:%M} .. {result.window_end:%Y-%m-%d %H:%M}  "
@@ -100,35 +105,80 @@ def _print_result(result: object) -> None:
     )
     if result.error and result.status != "ok":
         line += f"  ({result.error})"
-    print(line, flush=True)
+    return line
+
+
+def _number(value: float | None, digits: int = 4) -> str:
+    return "-" if value is None else f"{value:.{digits}g}"
+
+
+def _print_table(result: WindowResult) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"{result.monitor}: " + _window_line(result))
+    for column in ("feature", "kind", "severity", "drifted", "kl", "kl_corrected", "js", "psi",
+                   "p_adjusted", "n_current", "n_reference", "missing"):  # fmt: skip
+        table.add_column(column, justify="left" if column in ("feature", "kind") else "right")
+    for f in result.summary()["features"]:
+        m = f["metrics"]
+        table.add_row(
+            f["feature"], f["kind"], f["severity"], "yes" if f["drifted"] else "no",
+            _number(m.get("kl")), _number(m.get("kl_corrected")), _number(m.get("js")),
+            _number(m.get("psi")), _number(f["p_adjusted"], 2), str(f["n_current"]),
+            str(f["n_reference"]), f"{f['missing_rate']:.1%}",
+        )  # fmt: skip
+    Console(width=160).print(table)
+
+
+def _store_for(args: argparse.Namespace) -> ResultsStore:
+    from drift.store import ResultsStore
+
+    return ResultsStore(results_url(args.url))
 
 
 def _run(args: argparse.Namespace) -> int:
     from drift.config import load_monitor
     from drift.pipeline import run_window
-    from drift.store import ResultsStore
     from drift.windows import live_window
 
     monitor = load_monitor(args.monitor)
-    start, end = live_window(monitor, args.end)
-    store = ResultsStore(results_url(args.url))
+    if args.window_start is not None:
+        start, end = args.window_start, args.window_end
+    else:
+        start, end = live_window(monitor, args.window_end)
+    store = _store_for(args)
     try:
         result = run_window(monitor, start, end, store=store)
     finally:
         store.close()
-    _print_result(result)
-    return 0
+    if args.format == "json":
+        print(json.dumps(result.summary(), indent=2))
+    else:
+        _print_table(result)
+    if args.fail_on_drift and result.drifted:
+        return 2
+    return 1 if result.status == "error" else 0
 
 
 def _backfill(args: argparse.Namespace) -> int:
+    from rich.progress import Progress
+
     from drift.config import load_monitor
-    from drift.pipeline import backfill
-    from drift.store import ResultsStore
+    from drift.pipeline import backfill, windows_between
 
     monitor = load_monitor(args.monitor)
-    store = ResultsStore(results_url(args.url))
+    total = sum(1 for _ in windows_between(monitor, args.start, args.end))
+    store = _store_for(args)
     try:
-        results = backfill(monitor, args.start, args.end, store=store, on_window=_print_result)
+        with Progress(transient=True, disable=not sys.stderr.isatty()) as progress:
+            task = progress.add_task(f"backfill {monitor.name}", total=total)
+
+            def show(result: WindowResult) -> None:
+                progress.console.print(_window_line(result), highlight=False, soft_wrap=True)
+                progress.advance(task)
+
+            results = backfill(monitor, args.start, args.end, store=store, on_window=show)
     finally:
         store.close()
     failed = sum(r.status == "error" for r in results)
@@ -164,9 +214,17 @@ def build_parser() -> argparse.ArgumentParser:
     validate.add_argument("paths", nargs="+", help="monitor files or directories")
     validate.set_defaults(handler=_validate)
 
-    run = commands.add_parser("run", help="measure the window that closes at --end")
+    run = commands.add_parser("run", help="measure one window and print its results")
     run.add_argument("monitor", help="monitor YAML file")
-    run.add_argument("--end", type=_instant, required=True, help="window end, ISO-8601 (UTC)")
+    run.add_argument(
+        "--window-end", "--end", type=_instant, required=True,
+        help="window end, ISO-8601 (UTC); the window is the monitor's length before it",
+    )  # fmt: skip
+    run.add_argument("--window-start", type=_instant, help="window start (default: from the end)")
+    run.add_argument("--format", choices=("table", "json"), default="table")
+    run.add_argument(
+        "--fail-on-drift", action="store_true", help="exit with status 2 when anything drifted"
+    )
     _url_option(run)
     run.set_defaults(handler=_run)
 
@@ -189,7 +247,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     handler: Command = args.handler
     try:
         return handler(args)
-    except DriftError as exc:
+    except (DriftError, ValueError) as exc:
         print(f"drift: error: {exc}", file=sys.stderr)
         return 1
 

@@ -87,6 +87,8 @@ def feature_summary(score: FeatureScore, *, top: int = 5) -> dict[str, Any]:
         "feature": score.feature,
         "kind": score.kind,
         "severity": score.severity,
+        "drifted": score.drifted,
+        "enough_data": score.enough_data,
         "metrics": {k: _finite(v) for k, v in score.metrics.items()},
         "p_value": _finite(score.p_value),
         "p_adjusted": _finite(score.p_adjusted),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -72,3 +73,53 @@ def test_a_bad_monitor_file_is_a_clear_error(tmp_path: Path) -> None:
     done = _drift("validate", str(bad), cwd=tmp_path)
     assert done.returncode == 1
     assert "bad.yaml" in done.stderr and "window" in done.stderr
+
+
+def _demo_monitor(tmp_path: Path) -> tuple[Path, str, dict[str, str]]:
+    source = f"sqlite:///{tmp_path / 'src.db'}"
+    make_demo_source(source, days=10, shift_day=7, rows_per_day=300)
+    monitor = tmp_path / "demo.yaml"
+    monitor.write_text(
+        "name: demo\nsource: {url_env: DEMO_SOURCE}\ntable: events\ntimestamp: created_at\n"
+        "reference: {start: 2024-05-01, end: 2024-05-05}\n"
+        "features: [{name: amount}, {name: country}]\n"
+    )
+    results = f"sqlite:///{tmp_path / 'r.db'}"
+    assert _drift("db", "upgrade", "--results-url", results, cwd=tmp_path).returncode == 0
+    return monitor, results, {"DEMO_SOURCE": source}
+
+
+def test_run_prints_json_and_fails_on_drift_when_asked(tmp_path: Path) -> None:
+    monitor, results, env = _demo_monitor(tmp_path)
+    done = _drift(
+        "run", str(monitor), "--window-end", "2024-05-09", "--format", "json",
+        "--fail-on-drift", "--results-url", results, cwd=tmp_path, env=env,
+    )  # fmt: skip
+    assert done.returncode == 2, done.stderr
+    summary = json.loads(done.stdout)
+    assert summary["window_start"] == "2024-05-08T00:00:00+00:00"
+    assert summary["status"] == "ok"
+    assert sorted(summary["drifted"]) == ["amount", "country"]
+    assert {f["feature"]: f["drifted"] for f in summary["features"]} == {
+        "amount": True, "country": True,
+    }  # fmt: skip
+
+
+def test_run_prints_a_table_and_exits_zero_without_drift(tmp_path: Path) -> None:
+    monitor, results, env = _demo_monitor(tmp_path)
+    done = _drift(
+        "run", str(monitor), "--window-start", "2024-05-05", "--window-end", "2024-05-06",
+        "--fail-on-drift", "--results-url", results, cwd=tmp_path, env=env,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "kl_corrected" in done.stdout and "amount" in done.stdout and "country" in done.stdout
+
+
+def test_a_window_that_ends_before_it_starts_is_refused(tmp_path: Path) -> None:
+    monitor, results, env = _demo_monitor(tmp_path)
+    done = _drift(
+        "run", str(monitor), "--window-start", "2024-05-06", "--window-end", "2024-05-05",
+        "--results-url", results, cwd=tmp_path, env=env,
+    )  # fmt: skip
+    assert done.returncode == 1
+    assert "must be before" in done.stderr and "Traceback" not in done.stderr
