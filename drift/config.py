@@ -296,6 +296,8 @@ class ThresholdsConfig(_Model):
     """Windows with fewer live (or reference) rows are recorded as insufficient data."""
     consecutive: int = Field(1, ge=1)
     """Windows in a row that must cross a threshold before an alert opens."""
+    resolve_after: int = Field(1, ge=1)
+    """Clean windows in a row before an open alert resolves (hysteresis)."""
     bias_corrected: bool = True
     """With ``metric: kl``, compare the bias-corrected KL (small-sample bias removed)."""
 

@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 import sqlalchemy as sa
 
+from drift.alerts import dispatch_alerts
 from drift.config import FeatureConfig, MonitorConfig, SourceConfig
 from drift.errors import DriftError, SourceError
 from drift.results import feature_summary, score_records
@@ -482,10 +483,14 @@ def run_window(
     store: ResultsStore,
     engine_factory: EngineFactory | None = None,
     airflow_run_id: str | None = None,
+    notify: bool = True,
 ) -> WindowResult:
-    """Baseline and measure one window: what one scheduled run does before alerting."""
+    """Baseline, measure and alert one window: what one scheduled run does.
+
+    With ``notify=False`` incidents are recorded but nobody is notified.
+    """
     prepare_baseline(monitor, window_start, window_end, store=store, engine_factory=engine_factory)
-    return measure_window(
+    result = measure_window(
         monitor,
         window_start,
         window_end,
@@ -493,6 +498,8 @@ def run_window(
         engine_factory=engine_factory,
         airflow_run_id=airflow_run_id,
     )
+    dispatch_alerts(monitor, result.summary(), store=store, notify=notify)
+    return result
 
 
 def windows_between(
@@ -532,17 +539,22 @@ def backfill(
     store: ResultsStore,
     engine_factory: EngineFactory | None = None,
     on_window: Callable[[WindowResult], None] | None = None,
+    notify: bool = False,
 ) -> list[WindowResult]:
     """Measure every window closing in ``(start, end]``; safe to run again.
 
     A window that fails is recorded with status ``error`` and the backfill
     goes on to the next one; windows already stored are replaced, never
-    doubled.
+    doubled. Incidents are recorded window by window, but nobody is
+    notified unless ``notify`` is true: a backfill of history should not
+    page anyone.
     """
     results: list[WindowResult] = []
     for lo, hi in windows_between(monitor, start, end):
         try:
-            result = measure_window(monitor, lo, hi, store=store, engine_factory=engine_factory)
+            result = run_window(
+                monitor, lo, hi, store=store, engine_factory=engine_factory, notify=notify
+            )
         except (DriftError, sa.exc.SQLAlchemyError, ValueError) as exc:
             log.warning("monitor %s window [%s, %s): %s", monitor.name, lo, hi, exc)
             result = WindowResult(monitor.name, lo, hi, "error", (), None, str(exc))

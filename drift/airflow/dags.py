@@ -105,6 +105,7 @@ def build_monitor_dag(monitor: MonitorConfig, *, fileloc: str | None = None) -> 
 
     from drift.airflow.connections import engine_for, results_url
     from drift.airflow.local_alerts import log_alerts
+    from drift.alerts import dispatch_alerts
     from drift.pipeline import measure_window, prepare_baseline
     from drift.store import ResultsStore, upgrade
 
@@ -155,8 +156,13 @@ def build_monitor_dag(monitor: MonitorConfig, *, fileloc: str | None = None) -> 
             return result.summary()
 
         @task(task_id="alert")
-        def alert(summary: dict[str, Any]) -> list[dict[str, Any]]:
-            return log_alerts(summary)
+        def alert(summary: dict[str, Any]) -> dict[str, Any]:
+            log_alerts(summary)
+            store = _store()
+            try:
+                return dispatch_alerts(monitor, summary, store=store)
+            finally:
+                store.close()
 
         @task(task_id="publish_drift", outlets=[asset])
         def publish_drift(summary: dict[str, Any]) -> None:

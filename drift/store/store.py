@@ -20,9 +20,9 @@ from drift.store._convert import (
     number,
     to_db_time,
 )
+from drift.store.alert_rows import AlertRows
 from drift.store.engine import make_engine, safe_url
 from drift.store.records import (
-    AlertRow,
     BaselineRecord,
     HistogramRow,
     MonitorStatus,
@@ -45,7 +45,7 @@ def _aware(value: datetime | None) -> datetime:
     return out
 
 
-class ResultsStore:
+class ResultsStore(AlertRows):
     """Reads and writes the ``drift_*`` results tables.
 
     Parameters
@@ -390,79 +390,6 @@ class ResultsStore:
             for row in self._read(lambda c: c.execute(query).all())
         ]  # fmt: skip
 
-    # -- alerts ----------------------------------------------------------------
-
-    def open_alerts(self, monitor: str | None = None) -> list[AlertRow]:
-        """Alerts in state ``open`` (of one monitor, or of all), oldest first."""
-        a = t.alert
-        query = sa.select(a).where(a.c.state == "open")
-        if monitor is not None:
-            query = query.where(a.c.monitor == monitor)
-        rows = self._read(lambda c: c.execute(query.order_by(a.c.created_at, a.c.id)).all())
-        return [_alert_row(row) for row in rows]
-
-    def upsert_alert(
-        self,
-        *,
-        monitor: str,
-        feature: str,
-        severity: str,
-        state: str,
-        run_id: int,
-        message: str | None = None,
-        notification_key: str | None = None,
-    ) -> int:
-        """Open or update the monitor's alert for ``feature``; resolve it with ``state="resolved"``.
-
-        There is at most one open alert per monitor and feature: an open one
-        is updated (severity, last run, message), otherwise a new one opens.
-        """
-        now = to_db_time(datetime.now(UTC))
-
-        def action(conn: sa.Connection) -> int:
-            a = t.alert
-            found = conn.execute(
-                sa.select(a.c.id).where(
-                    a.c.monitor == monitor, a.c.feature == feature, a.c.state == "open"
-                )
-            ).scalar_one_or_none()
-            changes: dict[str, Any] = {
-                "severity": severity, "state": state, "last_run_id": run_id,
-                "updated_at": now, "message": message,
-            }  # fmt: skip
-            if state == "resolved":
-                changes["resolved_run_id"] = run_id
-            if notification_key is not None:
-                changes["notification_key"] = notification_key
-            if found is not None:
-                conn.execute(a.update().where(a.c.id == found).values(**changes))
-                return int(found)
-            alert_id = new_ids(1)[0]
-            conn.execute(
-                a.insert().values(
-                    id=alert_id, monitor=monitor, feature=feature, opened_run_id=run_id,
-                    created_at=now, **changes,
-                )
-            )  # fmt: skip
-            return alert_id
-
-        return self._write(action)
-
-    def mark_notified(self, notification_key: str, at: datetime | None = None) -> bool:
-        """Record that ``notification_key`` was sent; ``False`` if it already was."""
-        when = to_db_time(at or datetime.now(UTC))
-
-        def action(conn: sa.Connection) -> bool:
-            a = t.alert
-            result = conn.execute(
-                a.update()
-                .where(a.c.notification_key == notification_key, a.c.notified_at.is_(None))
-                .values(notified_at=when)
-            )
-            return bool(result.rowcount)
-
-        return self._write(action)
-
     # -- retention -------------------------------------------------------------
 
     def prune(self, older_than: timedelta, *, now: datetime | None = None) -> int:
@@ -536,14 +463,4 @@ def _point(row: Any) -> ScorePoint:
         p_adjusted=row.p_adjusted, severity=row.severity, n_current=int(row.n_current),
         n_reference=int(row.n_reference), warn_threshold=row.warn_threshold,
         critical_threshold=row.critical_threshold,
-    )  # fmt: skip
-
-
-def _alert_row(row: Any) -> AlertRow:
-    return AlertRow(
-        id=int(row.id), monitor=row.monitor, feature=row.feature, severity=row.severity,
-        state=row.state, opened_run_id=row.opened_run_id, last_run_id=row.last_run_id,
-        resolved_run_id=row.resolved_run_id, notification_key=row.notification_key,
-        notified_at=from_db_time(row.notified_at), message=row.message,
-        created_at=_aware(row.created_at), updated_at=_aware(row.updated_at),
     )  # fmt: skip

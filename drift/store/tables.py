@@ -19,6 +19,7 @@ __all__ = [
     "histogram",
     "metadata",
     "monitor",
+    "notification",
     "run",
     "score",
 ]
@@ -144,8 +145,34 @@ alert = sa.Table(
     sa.Column("notification_key", sa.String(200), nullable=True),
     sa.Column("notified_at", sa.DateTime, nullable=True),
     sa.Column("message", sa.Text, nullable=True),
+    sa.Column("open_key", sa.String(450), nullable=True),
     sa.Column("created_at", sa.DateTime, nullable=False),
     sa.Column("updated_at", sa.DateTime, nullable=False),
     sa.UniqueConstraint("notification_key"),
+    sa.UniqueConstraint("open_key"),
     sa.Index(None, "monitor", "state"),
+)
+
+#: One row per notification of an alert event on one channel: the outbox that
+#: makes delivery exactly-once across retries and racing runs.
+notification = sa.Table(
+    "drift_notification",
+    metadata,
+    _id(),
+    sa.Column("key", sa.String(250), nullable=False),
+    sa.Column("alert_id", sa.BigInteger, nullable=False),
+    sa.Column("monitor", sa.String(NAME), nullable=False),
+    sa.Column("feature", sa.String(NAME), nullable=False),
+    sa.Column("event", sa.String(20), nullable=False),
+    sa.Column("severity", sa.String(10), nullable=False),
+    sa.Column("channel", sa.String(500), nullable=False),
+    sa.Column("title", sa.Text, nullable=False),
+    sa.Column("body", sa.Text, nullable=False),
+    sa.Column("created_at", sa.DateTime, nullable=False),
+    sa.Column("claimed_until", sa.DateTime, nullable=True),
+    sa.Column("sent_at", sa.DateTime, nullable=True),
+    sa.Column("attempts", sa.Integer, nullable=False),
+    sa.Column("last_error", sa.Text, nullable=True),
+    sa.UniqueConstraint("key"),
+    sa.Index(None, "monitor", "sent_at"),
 )

@@ -136,15 +136,42 @@ def upgrade() -> None:
         sa.Column("notification_key", sa.String(200), nullable=True),
         sa.Column("notified_at", sa.DateTime, nullable=True),
         sa.Column("message", sa.Text, nullable=True),
+        sa.Column("open_key", sa.String(450), nullable=True),
         sa.Column("created_at", sa.DateTime, nullable=False),
         sa.Column("updated_at", sa.DateTime, nullable=False),
         sa.PrimaryKeyConstraint("id", name="pk_drift_alert"),
         sa.UniqueConstraint("notification_key", name="uq_drift_alert_notification_key"),
+        sa.UniqueConstraint("open_key", name="uq_drift_alert_open_key"),
     )
     op.create_index("ix_drift_alert_monitor_state", "drift_alert", ["monitor", "state"])
+    op.create_table(
+        "drift_notification",
+        _id(),
+        sa.Column("key", sa.String(250), nullable=False),
+        sa.Column("alert_id", sa.BigInteger, nullable=False),
+        sa.Column("monitor", sa.String(NAME), nullable=False),
+        sa.Column("feature", sa.String(NAME), nullable=False),
+        sa.Column("event", sa.String(20), nullable=False),
+        sa.Column("severity", sa.String(10), nullable=False),
+        sa.Column("channel", sa.String(500), nullable=False),
+        sa.Column("title", sa.Text, nullable=False),
+        sa.Column("body", sa.Text, nullable=False),
+        sa.Column("created_at", sa.DateTime, nullable=False),
+        sa.Column("claimed_until", sa.DateTime, nullable=True),
+        sa.Column("sent_at", sa.DateTime, nullable=True),
+        sa.Column("attempts", sa.Integer, nullable=False),
+        sa.Column("last_error", sa.Text, nullable=True),
+        sa.PrimaryKeyConstraint("id", name="pk_drift_notification"),
+        sa.UniqueConstraint("key", name="uq_drift_notification_key"),
+    )
+    op.create_index(
+        "ix_drift_notification_monitor_sent_at", "drift_notification", ["monitor", "sent_at"]
+    )
 
 
 def downgrade() -> None:
+    op.drop_index("ix_drift_notification_monitor_sent_at", table_name="drift_notification")
+    op.drop_table("drift_notification")
     op.drop_index("ix_drift_alert_monitor_state", table_name="drift_alert")
     op.drop_table("drift_alert")
     op.drop_table("drift_histogram")

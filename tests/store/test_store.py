@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from drift.errors import StoreError
 from drift.store import ResultsStore, upgrade
 from drift.store import tables as t
+from drift.store.alert_rows import AlertChange, OutgoingNotification
 from drift.store.records import BaselineRecord, HistogramRecord, RunRecord, ScoreRecord
 
 pytestmark = pytest.mark.db
@@ -152,7 +153,7 @@ def test_overview_shows_the_latest_window_and_open_alerts(store: ResultsStore) -
     store.save_monitor("quiet", {"name": "quiet"})
     store.write_run(_run(T0))
     last = store.write_run(_run(T0 + HOUR, status="insufficient_data"))
-    store.upsert_alert(monitor="m", feature="x", severity="warn", state="open", run_id=last)
+    _open(store, "x", last)
     overview = {m.name: m for m in store.monitors_overview()}
     assert overview["m"].last_window_end == T0 + 2 * HOUR
     assert overview["m"].last_status == "insufficient_data"
@@ -176,25 +177,39 @@ def test_baseline_versions_and_the_one_in_force(store: ResultsStore) -> None:
     assert (found.version, found.counts, found.reference_start) == (2, (3, 4), T0)
 
 
-def test_one_open_alert_per_feature_and_notify_once(store: ResultsStore) -> None:
-    first = store.upsert_alert(monitor="m", feature="x", severity="warn", state="open", run_id=1,
-                               notification_key="m/x/1/warn")  # fmt: skip
-    again = store.upsert_alert(
-        monitor="m", feature="x", severity="critical", state="open", run_id=2
-    )
-    assert first == again
+def _open(store: ResultsStore, feature: str, run_id: int) -> int | None:
+    return store.apply_alert_change(
+        AlertChange("m", feature, "open", "warn", run_id, "drift", expect_severity=None,
+                    notifications=(OutgoingNotification("open:0", "log://", "t", "b"),))
+    )  # fmt: skip
+
+
+def test_one_open_alert_per_feature_and_its_notifications_recorded_once(
+    store: ResultsStore,
+) -> None:
+    first = _open(store, "x", 1)
+    assert first is not None
+    assert _open(store, "x", 2) is None  # stale: an alert is already open
+    escalate = AlertChange("m", "x", "escalate", "critical", 2, "worse", expect_severity="warn")
+    assert store.apply_alert_change(escalate) == first
     (alert,) = store.open_alerts("m")
     assert (alert.severity, alert.opened_run_id, alert.last_run_id) == ("critical", 1, 2)
-    assert store.mark_notified("m/x/1/warn") is True
-    assert store.mark_notified("m/x/1/warn") is False
-    store.upsert_alert(monitor="m", feature="x", severity="ok", state="resolved", run_id=3)
+    (note,) = store.pending_notifications("m")
+    assert note.key == f"{first}:open:0"
+    assert store.claim_notification(note.key) is True
+    assert store.claim_notification(note.key) is False
+    store.mark_notification_sent(note.key)
+    assert store.pending_notifications("m") == []
+    resolve = AlertChange("m", "x", "resolve", "ok", 3, "clean", expect_severity="critical")
+    store.apply_alert_change(resolve)
     assert store.open_alerts() == []
+    assert _open(store, "x", 4) not in (None, first)
 
 
 def test_prune_keeps_recent_runs_open_alerts_and_baselines(store: ResultsStore) -> None:
     old = [store.write_run(_run(T0 + i * HOUR)) for i in range(3)]
     recent = store.write_run(_run(T0 + timedelta(days=100)))
-    store.upsert_alert(monitor="m", feature="x", severity="warn", state="open", run_id=old[1])
+    _open(store, "x", old[1])
     store.save_baseline("m", [BaselineRecord("m", "x", "numeric", {}, ("a",), (1,), 0, None, None)])
     deleted = store.prune(timedelta(days=90), now=T0 + timedelta(days=100))
     assert deleted == 2

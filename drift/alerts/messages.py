@@ -1,0 +1,73 @@
+"""What an alert says: monitor, window, feature, severity, numbers, the bins behind it, a link."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Any
+
+__all__ = ["DASHBOARD_URL_ENV", "alert_message", "run_link"]
+
+#: Base URL of the dashboard, for the link in every alert.
+DASHBOARD_URL_ENV = "DRIFT_DASHBOARD_URL"
+DEFAULT_DASHBOARD_URL = "http://127.0.0.1:8050"
+
+_VERB = {
+    "open": "drift detected",
+    "escalate": "drift got worse",
+    "resolve": "drift resolved",
+}
+
+
+def run_link(monitor: str, run_id: int | None) -> str:
+    """The dashboard page of one run."""
+    base = os.environ.get(DASHBOARD_URL_ENV, DEFAULT_DASHBOARD_URL).rstrip("/")
+    return f"{base}/monitors/{monitor}/runs/{run_id}"
+
+
+def _fmt(value: float | None, digits: int = 4) -> str:
+    return "n/a" if value is None else f"{value:.{digits}g}"
+
+
+def alert_message(
+    event: str,
+    severity: str,
+    summary: dict[str, Any],
+    feature: dict[str, Any],
+    thresholds: Mapping[str, float | None],
+) -> tuple[str, str]:
+    """The title and body of a notification.
+
+    Parameters
+    ----------
+    event, severity : str
+        The incident event (``open``, ``escalate``, ``resolve``) and severity.
+    summary : dict
+        ``WindowResult.summary()`` of the window.
+    feature : dict
+        The feature's entry of ``summary["features"]``.
+    thresholds : dict
+        ``warn`` and ``critical`` in force, and the ``metric`` name.
+    """
+    monitor, name = summary["monitor"], feature["feature"]
+    title = f"[{severity.upper()}] {monitor}.{name}: {_VERB.get(event, event)}"
+    metrics = feature["metrics"]
+    lines = [
+        f"monitor: {monitor}",
+        f"window: {summary['window_start']} .. {summary['window_end']}",
+        f"feature: {name} ({feature['kind']})",
+        f"severity: {severity} ({event})",
+        f"kl_corrected: {_fmt(metrics.get('kl_corrected'))} nats "
+        f"(kl {_fmt(metrics.get('kl'))}; warn at {thresholds.get('warn')}, "
+        f"critical at {thresholds.get('critical')})",
+        f"p-value (BH-adjusted): {_fmt(feature['p_adjusted'], 3)}",
+        f"rows: {feature['n_current']} live vs {feature['n_reference']} reference; "
+        f"missing {feature['missing_rate']:.1%}",
+    ]
+    if feature["top_bins"]:
+        bins = ", ".join(f"{b['bin']} (+{b['contribution']:.3g})" for b in feature["top_bins"])
+        lines.append(f"driven by: {bins}")
+    if feature.get("unseen"):
+        lines.append("new values: " + ", ".join(f"{k} ({v})" for k, v in feature["unseen"].items()))
+    lines.append(f"details: {run_link(monitor, summary.get('run_id'))}")
+    return title, "\n".join(lines)

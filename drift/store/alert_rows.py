@@ -1,0 +1,264 @@
+"""Alerts and their notifications in the results store (mixed into ResultsStore).
+
+An alert is an incident of one monitor and feature. At most one is open per
+monitor and feature: the open one carries ``open_key`` (unique), cleared when
+it resolves. Every notification of an alert event on a channel is a row of
+``drift_notification`` with a deterministic, unique key, written in the same
+transaction as the state change that caused it (an outbox): a retry or a
+racing run cannot create it twice, and one that was not sent is found and
+sent later.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, TypeVar
+
+import sqlalchemy as sa
+
+from drift.store import tables as t
+from drift.store._convert import from_db_time, new_ids, to_db_time
+from drift.store.records import AlertRow
+
+__all__ = ["AlertChange", "AlertRows", "NotificationRow", "OutgoingNotification"]
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class OutgoingNotification:
+    """A notification to record with an alert change."""
+
+    key: str
+    channel: str
+    title: str
+    body: str
+
+
+@dataclass(frozen=True, slots=True)
+class AlertChange:
+    """A state change of one monitor/feature alert, decided by the alert policy.
+
+    ``event`` is ``open``, ``escalate``, ``update`` (quiet) or ``resolve``;
+    ``expect_severity`` is the open alert's severity the decision was based on
+    (``None``: no alert was open), so a decision made on stale state is
+    refused and decided again.
+    """
+
+    monitor: str
+    feature: str
+    event: str
+    severity: str
+    run_id: int
+    message: str
+    expect_severity: str | None
+    notifications: Sequence[OutgoingNotification] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class NotificationRow:
+    """A recorded notification, sent or not."""
+
+    key: str
+    alert_id: int
+    monitor: str
+    feature: str
+    event: str
+    severity: str
+    channel: str
+    title: str
+    body: str
+    attempts: int
+    sent_at: datetime | None
+    last_error: str | None
+
+
+class StaleAlertStateError(Exception):
+    """The open alert changed since the decision was made; decide again."""
+
+
+class AlertRows:
+    """Alert and notification reads and writes of :class:`drift.store.ResultsStore`."""
+
+    engine: sa.Engine
+
+    def _write(self, action: Callable[[sa.Connection], T]) -> T:  # pragma: no cover
+        raise NotImplementedError
+
+    def _read(self, action: Callable[[sa.Connection], T]) -> T:  # pragma: no cover
+        raise NotImplementedError
+
+    def open_alerts(self, monitor: str | None = None) -> list[AlertRow]:
+        """Alerts in state ``open`` (of one monitor, or of all), oldest first."""
+        a = t.alert
+        query = sa.select(a).where(a.c.state == "open")
+        if monitor is not None:
+            query = query.where(a.c.monitor == monitor)
+        rows = self._read(lambda c: c.execute(query.order_by(a.c.created_at, a.c.id)).all())
+        return [_alert_row(row) for row in rows]
+
+    def alerts(self, monitor: str) -> list[AlertRow]:
+        """Every alert of ``monitor``, open and resolved, oldest first."""
+        a = t.alert
+        query = sa.select(a).where(a.c.monitor == monitor).order_by(a.c.created_at, a.c.id)
+        return [_alert_row(row) for row in self._read(lambda c: c.execute(query).all())]
+
+    def recent_severities(
+        self, monitor: str, feature: str, metric: str, until: datetime, n: int
+    ) -> list[str]:
+        """The severities of ``feature`` in the ``n`` latest windows ending by ``until``.
+
+        Newest first; only windows whose run was ``ok`` count.
+        """
+        s, r = t.score, t.run
+        query = (
+            sa.select(s.c.severity)
+            .join(r, r.c.id == s.c.run_id)
+            .where(
+                s.c.monitor == monitor, s.c.feature == feature, s.c.metric == metric,
+                s.c.window_end <= to_db_time(until), r.c.status != "insufficient_data",
+            )
+            .order_by(s.c.window_end.desc())
+            .limit(n)
+        )  # fmt: skip
+        return [str(x) for x in self._read(lambda c: c.execute(query).scalars().all())]
+
+    def apply_alert_change(self, change: AlertChange) -> int | None:
+        """Apply ``change`` and record its notifications, in one transaction.
+
+        Returns the alert id, or ``None`` when the open alert was not in the
+        state the decision expected (another run got there first): nothing is
+        written then, and the caller decides again.
+        """
+
+        def action(conn: sa.Connection) -> int:
+            a = t.alert
+            now = to_db_time(datetime.now(UTC))
+            open_key = f"{change.monitor}\x1f{change.feature}"
+            found = conn.execute(
+                sa.select(a.c.id, a.c.severity).where(a.c.open_key == open_key)
+            ).first()
+            if (found.severity if found else None) != change.expect_severity:
+                raise StaleAlertStateError
+            if found is None:
+                alert_id = new_ids(1)[0]
+                conn.execute(
+                    a.insert().values(
+                        id=alert_id, monitor=change.monitor, feature=change.feature,
+                        severity=change.severity, state="open", opened_run_id=change.run_id,
+                        last_run_id=change.run_id, message=change.message, open_key=open_key,
+                        created_at=now, updated_at=now,
+                    )
+                )  # fmt: skip
+            else:
+                alert_id = int(found.id)
+                values: dict[str, Any] = {
+                    "severity": change.severity, "last_run_id": change.run_id,
+                    "message": change.message, "updated_at": now,
+                }  # fmt: skip
+                if change.event == "resolve":
+                    values.update(state="resolved", resolved_run_id=change.run_id, open_key=None)
+                conn.execute(a.update().where(a.c.id == alert_id).values(**values))
+            _insert_notifications(conn, alert_id, change, now)
+            return alert_id
+
+        try:
+            return self._write(action)
+        except StaleAlertStateError:
+            return None
+
+    def pending_notifications(self, monitor: str | None = None) -> list[NotificationRow]:
+        """Notifications not yet sent, oldest first."""
+        n = t.notification
+        query = sa.select(n).where(n.c.sent_at.is_(None))
+        if monitor is not None:
+            query = query.where(n.c.monitor == monitor)
+        rows = self._read(lambda c: c.execute(query.order_by(n.c.created_at, n.c.key)).all())
+        return [_notification_row(row) for row in rows]
+
+    def notifications(self, monitor: str) -> list[NotificationRow]:
+        """Every notification of ``monitor``, oldest first."""
+        n = t.notification
+        query = sa.select(n).where(n.c.monitor == monitor).order_by(n.c.created_at, n.c.key)
+        return [_notification_row(row) for row in self._read(lambda c: c.execute(query).all())]
+
+    def claim_notification(self, key: str, *, lease: timedelta = timedelta(minutes=5)) -> bool:
+        """Take the right to send ``key`` for ``lease``; ``False`` if sent or held by another."""
+        now = datetime.now(UTC)
+
+        def action(conn: sa.Connection) -> bool:
+            n = t.notification
+            free = sa.or_(n.c.claimed_until.is_(None), n.c.claimed_until < to_db_time(now))
+            result = conn.execute(
+                n.update()
+                .where(n.c.key == key, n.c.sent_at.is_(None), free)
+                .values(claimed_until=to_db_time(now + lease), attempts=n.c.attempts + 1)
+            )
+            return bool(result.rowcount)
+
+        return self._write(action)
+
+    def mark_notification_sent(self, key: str) -> None:
+        """Record that ``key`` was delivered (and when, on its alert too)."""
+        now = to_db_time(datetime.now(UTC))
+
+        def action(conn: sa.Connection) -> None:
+            n, a = t.notification, t.alert
+            conn.execute(n.update().where(n.c.key == key).values(sent_at=now, claimed_until=None))
+            alert_id = conn.execute(sa.select(n.c.alert_id).where(n.c.key == key)).scalar_one()
+            conn.execute(a.update().where(a.c.id == alert_id).values(notified_at=now))
+
+        self._write(action)
+
+    def release_notification(self, key: str, error: str) -> None:
+        """Give up the claim on ``key`` after a failed send, keeping the error."""
+
+        def action(conn: sa.Connection) -> None:
+            n = t.notification
+            conn.execute(
+                n.update().where(n.c.key == key).values(claimed_until=None, last_error=error[:2000])
+            )
+
+        self._write(action)
+
+
+def _insert_notifications(
+    conn: sa.Connection, alert_id: int, change: AlertChange, now: datetime | None
+) -> None:
+    if not change.notifications:
+        return
+    ids = new_ids(len(change.notifications))
+    conn.execute(
+        t.notification.insert(),
+        [
+            {
+                "id": ids[i], "key": f"{alert_id}:{note.key}", "alert_id": alert_id,
+                "monitor": change.monitor, "feature": change.feature, "event": change.event,
+                "severity": change.severity, "channel": note.channel, "title": note.title,
+                "body": note.body, "created_at": now, "attempts": 0,
+            }
+            for i, note in enumerate(change.notifications)
+        ],
+    )  # fmt: skip
+
+
+def _alert_row(row: Any) -> AlertRow:
+    return AlertRow(
+        id=int(row.id), monitor=row.monitor, feature=row.feature, severity=row.severity,
+        state=row.state, opened_run_id=row.opened_run_id, last_run_id=row.last_run_id,
+        resolved_run_id=row.resolved_run_id, notification_key=row.notification_key,
+        notified_at=from_db_time(row.notified_at), message=row.message,
+        created_at=from_db_time(row.created_at) or datetime.now(UTC),
+        updated_at=from_db_time(row.updated_at) or datetime.now(UTC),
+    )  # fmt: skip
+
+
+def _notification_row(row: Any) -> NotificationRow:
+    return NotificationRow(
+        key=row.key, alert_id=int(row.alert_id), monitor=row.monitor, feature=row.feature,
+        event=row.event, severity=row.severity, channel=row.channel, title=row.title,
+        body=row.body, attempts=int(row.attempts), sent_at=from_db_time(row.sent_at),
+        last_error=row.last_error,
+    )  # fmt: skip
