@@ -1,17 +1,34 @@
-"""One Airflow DAG per monitor YAML: baseline -> measure -> alert -> publish drift.
+"""One Airflow DAG per monitor YAML: baseline -> measure -> alert, and publish_drift.
 
 The window of a run is its data interval, so catchup and ``airflow backfill
-create`` cover history; re-running a window replaces its results. A manual
-run without a data interval takes ``window_start``/``window_end`` from its
-params, or fails saying so. When drift is found, the ``publish_drift`` task
-emits an event on the Asset ``drift://<monitor>`` with a summary in its
-``extra``, so a retraining DAG can be scheduled on drift; otherwise it is
-skipped and emits nothing.
+create`` cover history; re-running a window replaces its results, which is
+what makes the tasks' retries safe. A manual run without a data interval
+takes ``window_start``/``window_end`` from its params, or fails saying so.
+When drift is found, the ``publish_drift`` task emits an event on the Asset
+``drift://<monitor>`` with a summary in its ``extra``, so a retraining DAG
+can be scheduled on drift; otherwise it is skipped and emits nothing.
+
+Invalid monitor files
+---------------------
+Airflow records import errors per Python file, and a DAG file that raises
+loses every DAG it defined (the DagBag keeps nothing from a module whose
+import failed). So one bad YAML must not raise in the file that builds the
+monitors. Instead there are two thin DAG files:
+
+- ``drift_monitors.py`` calls :func:`build_dags`, which builds every monitor
+  that validates and leaves out (and logs) the ones that do not;
+- ``drift_monitor_errors.py`` calls :func:`check_monitor_files`, which
+  defines no DAG and raises one :class:`~drift.errors.ConfigError` listing
+  every invalid file with its key path.
+
+Airflow then shows the usual "DAG Import Errors" banner naming the YAML file
+and key, while the good monitors keep loading and running.
 """
 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -19,12 +36,23 @@ from typing import Any
 from drift.config import MonitorConfig, load_monitor
 from drift.errors import ConfigError
 
-__all__ = ["START_DATE", "asset_uri", "build_dags", "build_monitor_dag", "dag_id", "timetable"]
+__all__ = [
+    "RETRIES",
+    "RETRY_DELAY",
+    "START_DATE",
+    "asset_uri",
+    "build_dags",
+    "build_monitor_dag",
+    "check_monitor_files",
+    "dag_id",
+    "timetable",
+]
 
 log = logging.getLogger(__name__)
 
 #: Runs are scheduled from here on (with catchup off, only the latest window).
 START_DATE = datetime(2024, 1, 1, tzinfo=UTC)
+#: Retries of each task; safe because a window's results are replaced, never added.
 RETRIES = 2
 RETRY_DELAY = timedelta(minutes=2)
 
@@ -35,7 +63,11 @@ def dag_id(name: str) -> str:
 
 
 def asset_uri(name: str) -> str:
-    """The Asset that receives an event when the monitor ``name`` finds drift."""
+    """The Asset that receives an event when the monitor ``name`` finds drift.
+
+    The ``drift`` scheme is registered by this package's provider info, whose
+    handler keeps the URI in exactly this form (no trailing slash).
+    """
     return f"drift://{name}"
 
 
@@ -54,15 +86,38 @@ def _cron_for(length: timedelta) -> str | None:
 def timetable(monitor: MonitorConfig) -> Any:
     """The monitor's timetable: data intervals that are exactly its windows.
 
-    A cron ``schedule`` gives intervals between ticks. A ``window`` that
-    divides a day (``15m``, ``1h``, ``6h``, ``1d``) becomes the matching cron,
-    aligned to UTC midnight like ``drift backfill``'s windows; any other
-    length (``7d``) repeats from the DAG's start date.
-    """
-    from airflow.sdk import CronDataIntervalTimetable, DeltaDataIntervalTimetable
+    Parameters
+    ----------
+    monitor : MonitorConfig
+        The monitor definition.
 
-    if monitor.schedule is not None and monitor.window is None:
-        return CronDataIntervalTimetable(monitor.schedule, timezone="UTC")
+    Returns
+    -------
+    airflow.sdk timetable
+        - only a cron ``schedule``: ``CronDataIntervalTimetable``, each
+          interval running from one tick to the next;
+        - a ``schedule`` and a ``window``: ``CronTriggerTimetable`` with that
+          interval, each window ``[tick - window, tick)``;
+        - only a ``window`` (default ``1d``) that divides a day (``15m``,
+          ``1h``, ``6h``, ``1d``): the matching cron, aligned to UTC midnight
+          like ``drift backfill``'s windows; any other length (``7d``)
+          repeats from :data:`START_DATE`.
+
+    Notes
+    -----
+    A bare cron string would not do: in Airflow 3 it is a trigger timetable
+    whose data interval has zero length.
+    """
+    from airflow.sdk import (
+        CronDataIntervalTimetable,
+        CronTriggerTimetable,
+        DeltaDataIntervalTimetable,
+    )
+
+    if monitor.schedule is not None:
+        if monitor.window is None:
+            return CronDataIntervalTimetable(monitor.schedule, timezone="UTC")
+        return CronTriggerTimetable(monitor.schedule, timezone="UTC", interval=monitor.window)
     length = monitor.window_length or timedelta(days=1)
     cron = _cron_for(length)
     if cron is not None:
@@ -71,19 +126,43 @@ def timetable(monitor: MonitorConfig) -> Any:
 
 
 def _window(context: Any) -> tuple[datetime, datetime]:
+    """The run's window: its data interval, else the params of a manual run."""
+    from airflow.sdk.exceptions import AirflowFailException
+
     start, end = context.get("data_interval_start"), context.get("data_interval_end")
     if start is not None and end is not None and start < end:
         return start.astimezone(UTC), end.astimezone(UTC)
     params = context.get("params") or {}
     if params.get("window_start") and params.get("window_end"):
-        return (
-            datetime.fromisoformat(params["window_start"]).astimezone(UTC),
-            datetime.fromisoformat(params["window_end"]).astimezone(UTC),
-        )
-    raise ConfigError(
+        try:
+            start = datetime.fromisoformat(params["window_start"])
+            end = datetime.fromisoformat(params["window_end"])
+        except ValueError as exc:
+            raise AirflowFailException(f"params window_start/window_end: {exc}") from None
+        if start.tzinfo is None or end.tzinfo is None or not start < end:
+            raise AirflowFailException(
+                "params window_start/window_end must be ISO-8601 with a UTC offset, "
+                f"start before end; got {params['window_start']!r}, {params['window_end']!r}"
+            )
+        return start.astimezone(UTC), end.astimezone(UTC)
+    # Not retried: a retry would find no window either.
+    raise AirflowFailException(
         "this run has no data interval (a manual or asset-triggered run): trigger it with a "
-        "logical date, or give params window_start and window_end (ISO-8601)"
+        "logical date, or give params window_start and window_end (ISO-8601, e.g. "
+        "2024-05-01T00:00:00+00:00)"
     )
+
+
+def _dispatch(monitor: MonitorConfig, summary: dict[str, Any], store: Any) -> Any:
+    """Alerts through the pipeline's ``dispatch_alerts`` once it exists, else to the log."""
+    import drift.pipeline
+
+    dispatch = getattr(drift.pipeline, "dispatch_alerts", None)
+    if dispatch is not None:
+        return dispatch(monitor, summary, store=store)
+    from drift.airflow.local_alerts import log_alerts
+
+    return log_alerts(summary)
 
 
 def build_monitor_dag(monitor: MonitorConfig, *, fileloc: str | None = None) -> Any:
@@ -99,21 +178,18 @@ def build_monitor_dag(monitor: MonitorConfig, *, fileloc: str | None = None) -> 
     Returns
     -------
     airflow.sdk.DAG
+        ``drift_<name>``: ``baseline >> measure >> [alert, publish_drift]``,
+        scheduled by :func:`timetable`, each task retried :data:`RETRIES`
+        times.
     """
     from airflow.sdk import DAG, Asset, Param, get_current_context, task
     from airflow.sdk.exceptions import AirflowSkipException
 
-    from drift.airflow.connections import engine_for, results_url
-    from drift.airflow.local_alerts import log_alerts
-    from drift.alerts import dispatch_alerts
+    from drift.airflow.connections import engine_for, open_results_store
     from drift.pipeline import measure_window, prepare_baseline
-    from drift.store import ResultsStore, upgrade
 
-    asset = Asset(asset_uri(monitor.name))
+    asset = Asset(name=asset_uri(monitor.name), uri=asset_uri(monitor.name))
     doc = f"Drift monitor `{monitor.name}` from `{fileloc or 'YAML'}`.\n\n{monitor.description}"
-
-    def _store() -> ResultsStore:
-        return ResultsStore(results_url())
 
     with DAG(
         dag_id=dag_id(monitor.name),
@@ -133,43 +209,33 @@ def build_monitor_dag(monitor: MonitorConfig, *, fileloc: str | None = None) -> 
         @task(task_id="baseline")
         def baseline() -> dict[str, Any]:
             start, end = _window(get_current_context())
-            url = results_url()
-            upgrade(url)
-            store = ResultsStore(url)
-            try:
+            with open_results_store(migrate=True) as store:
                 return prepare_baseline(monitor, start, end, store=store, engine_factory=engine_for)
-            finally:
-                store.close()
 
         @task(task_id="measure")
         def measure(_baseline: dict[str, Any]) -> dict[str, Any]:
             context = get_current_context()
             start, end = _window(context)
-            store = _store()
-            try:
+            with open_results_store() as store:
                 result = measure_window(
                     monitor, start, end, store=store, engine_factory=engine_for,
                     airflow_run_id=str(context.get("run_id")),
                 )  # fmt: skip
-            finally:
-                store.close()
             return result.summary()
 
         @task(task_id="alert")
-        def alert(summary: dict[str, Any]) -> dict[str, Any]:
-            log_alerts(summary)
-            store = _store()
-            try:
-                return dispatch_alerts(monitor, summary, store=store)
-            finally:
-                store.close()
+        def alert(summary: dict[str, Any]) -> Any:
+            with open_results_store() as store:
+                return _dispatch(monitor, summary, store)
 
         @task(task_id="publish_drift", outlets=[asset])
         def publish_drift(summary: dict[str, Any]) -> None:
+            # A skipped task emits no Asset event; a successful one emits this extra.
             if not summary["drifted"]:
-                raise AirflowSkipException(f"no drift in [{summary['window_start']}, ...)")
-            context = get_current_context()
-            context["outlet_events"][asset].extra = {
+                raise AirflowSkipException(
+                    f"no drift in [{summary['window_start']}, {summary['window_end']})"
+                )
+            get_current_context()["outlet_events"][asset].extra = {
                 "monitor": summary["monitor"],
                 "window_start": summary["window_start"],
                 "window_end": summary["window_end"],
@@ -185,61 +251,83 @@ def build_monitor_dag(monitor: MonitorConfig, *, fileloc: str | None = None) -> 
     return dag
 
 
-def _broken_dag(path: Path, problem: ConfigError) -> Any:
-    """A stand-in DAG for a monitor file that does not validate: it fails, saying why."""
-    from airflow.sdk import DAG, task
+@dataclass(frozen=True, slots=True)
+class _Scan:
+    """The monitor files of a folder: those that validate, and what is wrong with the rest."""
 
-    message = str(problem)
+    monitors: tuple[tuple[Path, MonitorConfig], ...]
+    problems: tuple[str, ...]
 
-    with DAG(
-        dag_id=dag_id(path.stem) + "__invalid",
-        schedule=None,
-        start_date=START_DATE,
-        tags=["drift", "invalid-config"],
-        description=f"INVALID monitor file: {message}"[:1000],
-        doc_md=f"### Invalid monitor file `{path}`\n\n```\n{message}\n```",
-    ) as dag:
 
-        @task(task_id="invalid_config", retries=0)
-        def invalid_config() -> None:
-            raise ConfigError(message)
-
-        invalid_config()
-    return dag
+def _scan(directory: str | Path) -> _Scan:
+    folder = Path(directory)
+    monitors: list[tuple[Path, MonitorConfig]] = []
+    problems: list[str] = []
+    owner: dict[str, Path] = {}
+    for path in sorted([*folder.glob("*.yaml"), *folder.glob("*.yml")]):
+        try:
+            monitor = load_monitor(path)
+        except ConfigError as problem:
+            problems.append(str(problem))
+            continue
+        if monitor.name in owner:
+            problems.append(
+                f"{path}: name: {monitor.name!r} is already the monitor of {owner[monitor.name]}"
+            )
+            continue
+        owner[monitor.name] = path
+        monitors.append((path, monitor))
+    return _Scan(tuple(monitors), tuple(problems))
 
 
 def build_dags(directory: str | Path, *, only: str | None = None) -> dict[str, Any]:
-    """One DAG per monitor file (``*.yaml``/``*.yml``) in ``directory``.
+    """One DAG per valid monitor file (``*.yaml``/``*.yml``) in ``directory``.
 
-    A file that does not validate does not break the others: it is logged as
-    an error and becomes a DAG ``drift_<file stem>__invalid`` whose
-    description, docs and single failing task carry the error (file, key
-    path, what was expected), so the problem shows in the UI next to the
-    monitors that work.
+    A file that does not validate is logged and left out, so it never breaks
+    the others; :func:`check_monitor_files` turns it into an import error.
 
     Parameters
     ----------
     directory : str or pathlib.Path
         The monitors folder, e.g. ``dags/monitors``.
     only : str, optional
-        Build just this DAG id (Airflow's parsing context when a task runs).
+        Build just this DAG id (``get_parsing_context().dag_id`` when a task
+        runs, so a task parses one monitor, not all of them).
+
+    Returns
+    -------
+    dict
+        DAG id to ``airflow.sdk.DAG``, ready for a DAG file's ``globals()``.
     """
-    folder = Path(directory)
-    dags: dict[str, Any] = {}
-    for path in sorted([*folder.glob("*.yaml"), *folder.glob("*.yml")]):
-        try:
-            monitor = load_monitor(path)
-        except ConfigError as problem:
-            log.error("%s", problem)
-            broken = _broken_dag(path, problem)
-            if only is None or only == broken.dag_id:
-                dags[broken.dag_id] = broken
-            continue
-        wanted = dag_id(monitor.name)
-        if only is not None and only != wanted:
-            continue
-        if wanted in dags:
-            log.error("%s: monitor name %r is used by another file", path, monitor.name)
-            continue
-        dags[wanted] = build_monitor_dag(monitor, fileloc=str(path))
-    return dags
+    scan = _scan(directory)
+    for problem in scan.problems:
+        log.error("monitor left out: %s", problem)
+    return {
+        dag_id(monitor.name): build_monitor_dag(monitor, fileloc=str(path))
+        for path, monitor in scan.monitors
+        if only is None or only == dag_id(monitor.name)
+    }
+
+
+def check_monitor_files(directory: str | Path) -> None:
+    """Raise one error naming every invalid monitor file in ``directory``.
+
+    Meant for a DAG file of its own (``dags/drift_monitor_errors.py``), which
+    Airflow then lists as an import error while the valid monitors load.
+
+    Parameters
+    ----------
+    directory : str or pathlib.Path
+        The monitors folder, e.g. ``dags/monitors``.
+
+    Raises
+    ------
+    drift.errors.ConfigError
+        One line per problem: ``<file>: <key path>: <what was expected>``.
+    """
+    problems = _scan(directory).problems
+    if problems:
+        raise ConfigError(
+            f"{len(problems)} invalid monitor file(s); their DAGs are not loaded:\n"
+            + "\n".join(problems)
+        )

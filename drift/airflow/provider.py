@@ -22,6 +22,10 @@ def get_provider_info() -> dict[str, Any]:
         "name": "Drift",
         "description": "Data-drift monitoring: binned KL divergence, stored results, alerts.",
         "versions": [_version()],
+        # Assets drift://<monitor> get an event when a monitor finds drift.
+        "asset-uris": [
+            {"schemes": ["drift"], "handler": "drift.airflow.assets.normalize_drift_uri"}
+        ],
         "config": {
             "drift": {
                 "description": "Data-drift monitors (airflow-drift).",
@@ -34,8 +38,18 @@ def get_provider_info() -> dict[str, Any]:
                         "example": "drift_results",
                         "default": "drift_results",
                     },
+                    "dashboard_base_url": {
+                        "description": "Public URL of the drift dashboard (in Airflow: the "
+                        "API server's base URL followed by drift/), used for links in alerts; "
+                        "empty means alerts carry no link.",
+                        "version_added": "0.1.0",
+                        "type": "string",
+                        "example": "https://airflow.example.com/drift/",
+                        "default": "",
+                    },
                     "monitors_folder": {
-                        "description": "Folder of monitor YAML files, relative to the dags folder.",
+                        "description": "Folder of monitor YAML files, relative to the folder "
+                        "of the DAG file that builds the monitors.",
                         "version_added": "0.1.0",
                         "type": "string",
                         "example": "monitors",

@@ -25,7 +25,7 @@ from drift.errors import AlertError
 from drift.store import ResultsStore
 from drift.store.alert_rows import AlertChange, OutgoingNotification
 
-__all__ = ["deliver_pending", "dispatch_alerts"]
+__all__ = ["deliver_pending", "dispatch_alerts", "record_alerts"]
 
 log = logging.getLogger("drift.alerts")
 _ATTEMPTS = 3
@@ -141,11 +141,22 @@ def dispatch_alerts(
     dict
         ``{"events": [...], "sent": int, "failed": int}``.
     """
+    events = record_alerts(monitor, summary, store=store, notify=notify)
+    sent, failed = deliver_pending(monitor, store, senders=senders) if notify else (0, 0)
+    return {"events": events, "sent": sent, "failed": failed}
+
+
+def record_alerts(
+    monitor: MonitorConfig, summary: dict[str, Any], *, store: ResultsStore, notify: bool = True
+) -> list[dict[str, Any]]:
+    """Decide and record one window's incident events and their notifications (no sending).
+
+    Returns the events, one dict per feature whose incident changed or stayed open.
+    """
     events = []
     if summary.get("run_id") is not None:
         for feature in summary["features"]:
             event = _one_feature(monitor, summary, feature, store, notify)
             if event is not None:
                 events.append(event)
-    sent, failed = deliver_pending(monitor, store, senders=senders) if notify else (0, 0)
-    return {"events": events, "sent": sent, "failed": failed}
+    return events

@@ -23,6 +23,7 @@ from drift.sources.relation import (
     window_clause,
 )
 from drift.sources.streaming import CHUNK_SIZE, fit_vocabulary, stream_histograms
+from drift.sources.text_pushdown import count_tokens_sql, fit_vocabulary_sql, supported
 from drift.stats.binning import (
     Binning,
     CategoricalBinning,
@@ -115,6 +116,9 @@ class SqlSource:
         value = self.dialect.as_string(column) if kind == "categorical" else column
         return Target(name, value, is_missing)
 
+    def _text_pushable(self, relation: Relation, name: str, binning: TokenBinning) -> bool:
+        return supported(self.dialect, relation.column(name), relation.sample(name), binning)
+
     def columns(self) -> dict[str, Kind | None]:
         """Every column except the timestamp, with its inferred feature kind.
 
@@ -168,20 +172,31 @@ class SqlSource:
             return int(conn.execute(query).scalar_one())
 
     def fit(
-        self, features: Sequence[FeatureConfig], start: datetime | None, end: datetime | None
+        self,
+        features: Sequence[FeatureConfig],
+        start: datetime | None,
+        end: datetime | None,
+        *,
+        pushdown: bool | None = None,
     ) -> dict[str, Binning]:
         """Fit each feature's binning on the reference window, in the database.
 
         Numeric: quantile cuts (see :mod:`drift.sources.quantiles`), uniform
         cuts or the fixed ``edges``. Categorical: the ``top_k`` most frequent
         values as strings (``GROUP BY ... ORDER BY count DESC LIMIT k``).
-        Text: the ``top_k`` most frequent tokens, streamed.
+        Text: the ``top_k`` most frequent tokens, counted by one ``GROUP BY``
+        where :mod:`drift.sources.text_pushdown` allows it (PostgreSQL and
+        DuckDB, ``regex``/``whitespace`` tokenizers, ``ngram`` 1, an ASCII
+        window), else streamed; both give the same vocabulary.
+
+        ``pushdown`` overrides the source's setting for the text features.
 
         Returns
         -------
         dict of str to Binning
             Keyed by feature name, in the order of ``features``.
         """
+        push = self.pushdown if pushdown is None else pushdown
         resolved = self.resolve_features(features)
         out: dict[str, Binning] = {}
         with self.engine.connect() as conn:
@@ -205,8 +220,14 @@ class SqlSource:
                 elif kind == "text":
                     target = self._target(relation, f.name, kind)
                     shape = TokenBinning((), f.ngram, f.tokenizer, f.lowercase)
-                    out[f.name] = fit_vocabulary(
-                        conn, source, where, target, shape, f.resolved_top_k(kind), self.chunk_size
+                    k = f.resolved_top_k(kind)
+                    fitted = None
+                    if push and self._text_pushable(relation, f.name, shape):
+                        fitted = fit_vocabulary_sql(
+                            conn, source, where, target, shape, k, self.dialect
+                        )
+                    out[f.name] = fitted or fit_vocabulary(
+                        conn, source, where, target, shape, k, self.chunk_size
                     )
         return {f.name: out[f.name] for f in resolved}
 
@@ -221,8 +242,10 @@ class SqlSource:
         """Histograms of the window for every feature in ``binnings``.
 
         Numeric and categorical features are counted by one query (pushdown);
-        text features, and all features when ``pushdown`` is false, are
-        streamed in chunks. An empty window gives histograms of zeros.
+        text features by one ``GROUP BY`` query each where
+        :mod:`drift.sources.text_pushdown` allows it; everything else, and all
+        features when ``pushdown`` is false, is streamed in chunks.
+        An empty window gives histograms of zeros.
 
         Parameters
         ----------
@@ -239,11 +262,21 @@ class SqlSource:
             where = self._where(relation, start, end)
             pushed: list[tuple[Target, Binning]] = []
             streamed: list[tuple[Target, Binning]] = []
+            out: dict[str, Histogram] = {}
             for name, binning in binnings.items():
                 target = self._target(relation, name, binning.kind)
-                use_sql = push and not isinstance(binning, TokenBinning)
-                (pushed if use_sql else streamed).append((target, binning))
-            out: dict[str, Histogram] = {}
+                if not isinstance(binning, TokenBinning):
+                    (pushed if push else streamed).append((target, binning))
+                    continue
+                hist = None
+                if push and self._text_pushable(relation, name, binning):
+                    hist = count_tokens_sql(
+                        conn, relation.selectable, where, target, binning, self.dialect
+                    )
+                if hist is None:
+                    streamed.append((target, binning))
+                else:
+                    out[name] = hist
             if pushed:
                 out.update(count_bins(conn, relation.selectable, where, pushed)[1])
             if streamed:

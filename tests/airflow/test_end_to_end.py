@@ -105,3 +105,34 @@ def test_running_a_window_again_changes_nothing(demo_env: str) -> None:
     assert _counts(demo_env) == counts
     assert [(s.feature, s.metric, s.value) for s in store.run_scores(again.id)] == scores
     store.close()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+def test_the_alert_reaches_a_real_http_receiver_once(
+    demo_env: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from airflow.dag_processing.dagbag import DagBag
+    from pytest_httpserver import HTTPServer
+
+    server = HTTPServer(host="127.0.0.1", port=0)
+    server.expect_request("/hook", method="POST").respond_with_data("ok")
+    server.start()
+    monitors = tmp_path / "monitors"
+    monitors.mkdir()
+    (monitors / "paged.yaml").write_text(
+        "name: paged\nsource: {url_env: DRIFT_DEMO_SOURCE_URL}\ntable: events\n"
+        "timestamp: created_at\nreference: {start: 2024-05-01, end: 2024-05-15}\n"
+        "features: [{name: country, kind: categorical}]\n"
+        f"alerts: [{{apprise: 'json://127.0.0.1:{server.port}/hook'}}]\n"
+    )
+    monkeypatch.setenv("DRIFT_MONITORS_PATH", str(monitors))
+    try:
+        dag = DagBag(dag_folder=str(DAGS)).dags["drift_paged"]
+        for end in (SHIFT, SHIFT + timedelta(days=1), SHIFT + timedelta(days=1)):
+            assert dag.test(logical_date=end).state == "success"  # type: ignore[attr-defined]
+        posts = [request.get_json() for request, _ in server.log]
+    finally:
+        server.stop()
+    assert [p["title"] for p in posts] == ["[CRITICAL] paged.country: drift detected"]
+    assert "2024-05-17T00:00:00+00:00 .. 2024-05-18T00:00:00+00:00" in posts[0]["message"]
