@@ -1,6 +1,36 @@
 """The results store: the ``drift_*`` tables and the class that reads and writes them."""
 
 from drift.store.migrate import current, downgrade, head, upgrade
+from drift.store.records import (
+    AlertRecord,
+    AlertRow,
+    BaselineRecord,
+    HeatmapCell,
+    HistogramRecord,
+    HistogramRow,
+    MonitorStatus,
+    RunRecord,
+    RunRow,
+    ScorePoint,
+    ScoreRecord,
+)
 from drift.store.store import ResultsStore
 
-__all__ = ["ResultsStore", "current", "downgrade", "head", "upgrade"]
+__all__ = [
+    "AlertRecord",
+    "AlertRow",
+    "BaselineRecord",
+    "HeatmapCell",
+    "HistogramRecord",
+    "HistogramRow",
+    "MonitorStatus",
+    "ResultsStore",
+    "RunRecord",
+    "RunRow",
+    "ScorePoint",
+    "ScoreRecord",
+    "current",
+    "downgrade",
+    "head",
+    "upgrade",
+]

@@ -11,20 +11,19 @@ sent later.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any
 
 import sqlalchemy as sa
 
 from drift.store import tables as t
+from drift.store._base import StoreBase
 from drift.store._convert import from_db_time, new_ids, to_db_time
-from drift.store.records import AlertRow
+from drift.store.records import ALERT_STATES, AlertRecord, AlertRow
 
 __all__ = ["AlertChange", "AlertRows", "NotificationRow", "OutgoingNotification"]
-
-T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,16 +78,8 @@ class StaleAlertStateError(Exception):
     """The open alert changed since the decision was made; decide again."""
 
 
-class AlertRows:
+class AlertRows(StoreBase):
     """Alert and notification reads and writes of :class:`drift.store.ResultsStore`."""
-
-    engine: sa.Engine
-
-    def _write(self, action: Callable[[sa.Connection], T]) -> T:  # pragma: no cover
-        raise NotImplementedError
-
-    def _read(self, action: Callable[[sa.Connection], T]) -> T:  # pragma: no cover
-        raise NotImplementedError
 
     def open_alerts(self, monitor: str | None = None) -> list[AlertRow]:
         """Alerts in state ``open`` (of one monitor, or of all), oldest first."""
@@ -104,6 +95,84 @@ class AlertRows:
         a = t.alert
         query = sa.select(a).where(a.c.monitor == monitor).order_by(a.c.created_at, a.c.id)
         return [_alert_row(row) for row in self._read(lambda c: c.execute(query).all())]
+
+    def upsert_alert(self, record: AlertRecord) -> int | None:
+        """Open, update or resolve the alert of ``record``'s monitor and feature.
+
+        Parameters
+        ----------
+        record : AlertRecord
+            ``state="open"`` updates the open alert (severity, last run,
+            message, notification key) or opens one; ``state="resolved"``
+            resolves the open alert at ``record.run_id``.
+
+        Returns
+        -------
+        int or None
+            The alert's id; ``None`` when asked to resolve and none is open.
+
+        Notes
+        -----
+        At most one alert per monitor and feature is open (a unique key), so
+        two racing writers end with one open alert: the loser is retried and
+        then updates the winner's.
+        """
+        if record.state not in ALERT_STATES:
+            raise ValueError(
+                f"`state` must be one of {', '.join(ALERT_STATES)}, got {record.state!r}."
+            )
+        a = t.alert
+        open_key = _open_key(record.monitor, record.feature)
+
+        def action(conn: sa.Connection) -> int | None:
+            now = to_db_time(datetime.now(UTC))
+            found = conn.execute(sa.select(a.c.id).where(a.c.open_key == open_key)).scalar()
+            values: dict[str, Any] = {
+                "severity": record.severity, "last_run_id": record.run_id,
+                "message": record.message, "updated_at": now,
+            }  # fmt: skip
+            if record.notification_key is not None:
+                values["notification_key"] = record.notification_key
+            if found is None:
+                if record.state != "open":
+                    return None
+                alert_id = new_ids(1)[0]
+                conn.execute(
+                    a.insert().values(
+                        id=alert_id, monitor=record.monitor, feature=record.feature,
+                        state="open", opened_run_id=record.run_id, open_key=open_key,
+                        created_at=now, **values,
+                    )
+                )  # fmt: skip
+                return alert_id
+            if record.state == "resolved":
+                values.update(state="resolved", resolved_run_id=record.run_id, open_key=None)
+            conn.execute(a.update().where(a.c.id == found).values(**values))
+            return int(found)
+
+        return self._write(action)
+
+    def mark_notified(self, key: str, at: datetime | None = None) -> bool:
+        """Record that the notification ``key`` of an alert went out at ``at`` (default now).
+
+        Returns
+        -------
+        bool
+            ``True`` when this call marked it; ``False`` when it was already
+            marked (by a retry or another worker) or no alert has that key.
+        """
+        when = to_db_time(at or datetime.now(UTC))
+        a = t.alert
+
+        def action(conn: sa.Connection) -> bool:
+            result = conn.execute(
+                a.update()
+                .where(a.c.notification_key == key, a.c.notified_at.is_(None))
+                .values(notified_at=when, updated_at=to_db_time(datetime.now(UTC)))
+            )
+            return bool(result.rowcount)
+
+        return self._write(action)
 
     def recent_severities(
         self, monitor: str, feature: str, metric: str, until: datetime, n: int
@@ -136,7 +205,7 @@ class AlertRows:
         def action(conn: sa.Connection) -> int:
             a = t.alert
             now = to_db_time(datetime.now(UTC))
-            open_key = f"{change.monitor}\x1f{change.feature}"
+            open_key = _open_key(change.monitor, change.feature)
             found = conn.execute(
                 sa.select(a.c.id, a.c.severity).where(a.c.open_key == open_key)
             ).first()
@@ -222,6 +291,11 @@ class AlertRows:
             )
 
         self._write(action)
+
+
+def _open_key(monitor: str, feature: str) -> str:
+    """The unique key only an open alert carries: one open alert per monitor and feature."""
+    return f"{monitor}\x1f{feature}"
 
 
 def _insert_notifications(

@@ -8,6 +8,9 @@ database without the source tree. Alembic keeps its own version table,
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import cache
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -16,13 +19,14 @@ from alembic.config import Config
 from alembic.ddl.impl import DefaultImpl
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from alembic.util import CommandError
 
 import drift
-from drift.store.engine import make_engine
+from drift.errors import StoreError
+from drift.store.engine import make_engine, safe_url
+from drift.store.tables import VERSION_TABLE
 
 __all__ = ["VERSION_TABLE", "current", "downgrade", "head", "script_location", "upgrade"]
-
-VERSION_TABLE = "drift_alembic_version"
 
 
 class DuckDBImpl(DefaultImpl):
@@ -47,46 +51,72 @@ def _config(connection: sa.Connection) -> Config:
     return config
 
 
-def _engine(url_or_engine: str | sa.Engine) -> tuple[sa.Engine, bool]:
-    if isinstance(url_or_engine, sa.Engine):
-        return url_or_engine, False
-    return make_engine(url_or_engine), True
-
-
-def upgrade(url_or_engine: str | sa.Engine, revision: str = "head") -> None:
-    """Migrate the results tables up to ``revision`` (default: the latest)."""
-    engine, owned = _engine(url_or_engine)
+@contextmanager
+def _connection(
+    url_or_engine: str | sa.URL | sa.Engine, doing: str, *, begin: bool
+) -> Iterator[sa.Connection]:
+    """A connection (in a transaction when ``begin``); failures become StoreError."""
+    engine = url_or_engine if isinstance(url_or_engine, sa.Engine) else make_engine(url_or_engine)
     try:
-        with engine.begin() as conn:
-            command.upgrade(_config(conn), revision)
+        with engine.begin() if begin else engine.connect() as conn:
+            yield conn
+    except (sa.exc.SQLAlchemyError, CommandError) as exc:
+        text = (str(getattr(exc, "orig", None) or exc).strip().splitlines() or ["?"])[0]
+        raise StoreError(
+            f"could not {doing} the results database at {safe_url(engine.url)}: {text[:300]}"
+        ) from exc
     finally:
-        if owned:
+        if engine is not url_or_engine:
             engine.dispose()
 
 
-def downgrade(url_or_engine: str | sa.Engine, revision: str) -> None:
-    """Migrate the results tables down to ``revision`` (``base`` removes them)."""
-    engine, owned = _engine(url_or_engine)
-    try:
-        with engine.begin() as conn:
-            command.downgrade(_config(conn), revision)
-    finally:
-        if owned:
-            engine.dispose()
+def upgrade(url_or_engine: str | sa.URL | sa.Engine, revision: str = "head") -> None:
+    """Migrate the results tables up to ``revision``, in one transaction.
+
+    Parameters
+    ----------
+    url_or_engine : str, sqlalchemy.URL or sqlalchemy.Engine
+        The results database; other tables in it are left alone.
+    revision : str, default "head"
+        The target revision (``head`` is the latest).
+
+    Raises
+    ------
+    drift.errors.StoreError
+        If the database cannot be reached or refuses the change (the
+        message names it, password hidden).
+    """
+    with _connection(url_or_engine, f"upgrade to {revision}", begin=True) as conn:
+        command.upgrade(_config(conn), revision)
 
 
-def current(url_or_engine: str | sa.Engine) -> str | None:
-    """The revision the database is at, or ``None`` before the first upgrade."""
-    engine, owned = _engine(url_or_engine)
-    try:
-        with engine.connect() as conn:
-            context = MigrationContext.configure(conn, opts={"version_table": VERSION_TABLE})
-            return context.get_current_revision()
-    finally:
-        if owned:
-            engine.dispose()
+def downgrade(url_or_engine: str | sa.URL | sa.Engine, revision: str) -> None:
+    """Migrate the results tables down to ``revision`` (``base`` drops them all).
+
+    Parameters
+    ----------
+    url_or_engine : str, sqlalchemy.URL or sqlalchemy.Engine
+        The results database.
+    revision : str
+        The target revision: an id, ``-1`` (one step) or ``base``.
+
+    Raises
+    ------
+    drift.errors.StoreError
+        If the database cannot be reached or the revision is unknown.
+    """
+    with _connection(url_or_engine, f"downgrade to {revision}", begin=True) as conn:
+        command.downgrade(_config(conn), revision)
 
 
+def current(url_or_engine: str | sa.URL | sa.Engine) -> str | None:
+    """The revision the results tables are at, or ``None`` before the first upgrade."""
+    with _connection(url_or_engine, "read the revision of", begin=False) as conn:
+        context = MigrationContext.configure(conn, opts={"version_table": VERSION_TABLE})
+        return context.get_current_revision()
+
+
+@cache
 def head() -> str:
     """The latest revision the scripts define."""
     config = Config()

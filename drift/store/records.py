@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 __all__ = [
+    "ALERT_STATES",
+    "RUN_STATUSES",
+    "AlertRecord",
     "AlertRow",
     "BaselineRecord",
     "HeatmapCell",
@@ -19,6 +22,13 @@ __all__ = [
     "ScorePoint",
     "ScoreRecord",
 ]
+
+
+#: What a run can end as.
+RUN_STATUSES = ("ok", "insufficient_data", "error")
+
+#: What an alert can be in.
+ALERT_STATES = ("open", "resolved")
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,8 +92,26 @@ class RunRecord:
     finished_at: datetime | None
     duration_seconds: float | None
     airflow_run_id: str | None
-    scores: tuple[ScoreRecord, ...] = ()
-    histograms: tuple[HistogramRecord, ...] = ()
+    scores: Sequence[ScoreRecord] = ()
+    histograms: Sequence[HistogramRecord] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class AlertRecord:
+    """A write of one monitor/feature alert (see ``ResultsStore.upsert_alert``).
+
+    ``state`` is ``open`` or ``resolved``; ``run_id`` is the run that decided
+    it; ``notification_key`` (unique) names the notification this state
+    calls for, so it is sent once however often the write is retried.
+    """
+
+    monitor: str
+    feature: str
+    severity: str
+    state: str
+    run_id: int | None
+    message: str | None = None
+    notification_key: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,6 +136,7 @@ class MonitorStatus:
 
     name: str
     config_hash: str
+    last_run_id: int | None
     last_window_start: datetime | None
     last_window_end: datetime | None
     last_status: str | None
@@ -130,10 +159,14 @@ class ScorePoint:
     severity: str
     n_current: int
     n_reference: int
-    warn_threshold: float | None = None
-    critical_threshold: float | None = None
+    missing_rate: float
+    warn_threshold: float | None
+    critical_threshold: float | None
+    smoothing: str
+    alpha: float
 
 
+#: A heatmap cell is a score point: one feature in one window.
 HeatmapCell = ScorePoint
 
 
@@ -167,4 +200,3 @@ class AlertRow:
     message: str | None
     created_at: datetime
     updated_at: datetime
-    extra: Mapping[str, Any] = field(default_factory=dict)

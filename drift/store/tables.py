@@ -14,7 +14,9 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 __all__ = [
+    "VERSION_TABLE",
     "alert",
+    "alembic_version",
     "baseline",
     "histogram",
     "metadata",
@@ -33,6 +35,12 @@ NAMING = {
 }
 
 metadata = sa.MetaData(naming_convention=NAMING)
+
+#: Alembic's own version table; kept apart from ``metadata`` (Alembic writes it).
+VERSION_TABLE = "drift_alembic_version"
+alembic_version = sa.Table(
+    VERSION_TABLE, sa.MetaData(), sa.Column("version_num", sa.String(32), primary_key=True)
+)
 
 NAME = 200  # monitor and feature names
 

@@ -1,0 +1,224 @@
+"""Reads of the results store: what the dashboards and the alerts ask for.
+
+Each read is one query, answered from an index: runs and scores by (monitor,
+window end), a feature's series by (monitor, feature, metric, window end),
+the heatmap by (monitor, metric, window end), histograms by (run, feature),
+baselines by (monitor, version).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from drift.store import tables as t
+from drift.store._base import StoreBase
+from drift.store._convert import from_db_time, loads, to_db_time
+from drift.store.records import (
+    BaselineRecord,
+    HistogramRow,
+    MonitorStatus,
+    RunRow,
+    ScorePoint,
+)
+
+__all__ = ["Reads"]
+
+
+class Reads(StoreBase):
+    """The reading half of :class:`drift.store.ResultsStore` (times come back UTC-aware)."""
+
+    def monitor_config(self, name: str) -> dict[str, Any] | None:
+        """A monitor's stored definition, or ``None`` when the monitor is unknown."""
+        m = t.monitor
+        query = sa.select(m.c.config).where(m.c.name == name)
+        text = self._read(lambda c: c.execute(query).scalar_one_or_none())
+        return None if text is None else dict(loads(text))
+
+    def baseline_in_force(self, monitor: str) -> list[BaselineRecord]:
+        """The latest baseline version of ``monitor``, one record per feature.
+
+        Returns
+        -------
+        list of BaselineRecord
+            By feature name; empty when the monitor has no baseline.
+        """
+        b = t.baseline
+        latest = b.alias("latest")
+        newest = (
+            sa.select(sa.func.max(latest.c.version))
+            .where(latest.c.monitor == monitor)
+            .scalar_subquery()
+        )
+        query = sa.select(b).where(b.c.monitor == monitor, b.c.version == newest)
+        rows = self._read(lambda c: c.execute(query.order_by(b.c.feature)).all())
+        return [_baseline(row) for row in rows]
+
+    def runs(
+        self, monitor: str, start: datetime | None = None, end: datetime | None = None
+    ) -> list[RunRow]:
+        """The monitor's runs whose windows end in ``(start, end]``, oldest first."""
+        r = t.run
+        query = sa.select(r).where(r.c.monitor == monitor)
+        if start is not None:
+            query = query.where(r.c.window_end > to_db_time(start))
+        if end is not None:
+            query = query.where(r.c.window_end <= to_db_time(end))
+        query = query.order_by(r.c.window_end, r.c.window_start)
+        return [_run_row(row) for row in self._read(lambda c: c.execute(query).all())]
+
+    def run(self, run_id: int) -> RunRow | None:
+        """One run by id, or ``None``."""
+        query = sa.select(t.run).where(t.run.c.id == run_id)
+        row = self._read(lambda c: c.execute(query).first())
+        return None if row is None else _run_row(row)
+
+    def monitors_overview(self) -> list[MonitorStatus]:
+        """Every monitor with its latest run (by window end) and its open alerts.
+
+        Returns
+        -------
+        list of MonitorStatus
+            By monitor name; a monitor that never ran has ``None`` for its
+            latest window and status.
+        """
+        m, r, a = t.monitor, t.run, t.alert
+        inner = r.alias("newest")
+        latest_id = (
+            sa.select(inner.c.id)
+            .where(inner.c.monitor == m.c.name)
+            .order_by(inner.c.window_end.desc(), inner.c.window_start.desc())
+            .limit(1)
+            .scalar_subquery()
+        )
+        open_count = (
+            sa.select(sa.func.count())
+            .select_from(a)
+            .where(a.c.state == "open", a.c.monitor == m.c.name)
+            .scalar_subquery()
+        )
+        query = (
+            sa.select(
+                m.c.name, m.c.config_hash, r.c.id, r.c.window_start, r.c.window_end, r.c.status,
+                open_count.label("open_alerts"),
+            )
+            .select_from(m)
+            .outerjoin(r, r.c.id == latest_id)
+            .order_by(m.c.name)
+        )  # fmt: skip
+        return [
+            MonitorStatus(
+                name=row.name, config_hash=row.config_hash,
+                last_run_id=None if row.id is None else int(row.id),
+                last_window_start=from_db_time(row.window_start),
+                last_window_end=from_db_time(row.window_end), last_status=row.status,
+                open_alerts=int(row.open_alerts or 0),
+            )
+            for row in self._read(lambda c: c.execute(query).all())
+        ]  # fmt: skip
+
+    def metric_series(
+        self, monitor: str, feature: str, metric: str, start: datetime, end: datetime
+    ) -> list[ScorePoint]:
+        """One feature's metric over the windows ending in ``(start, end]``, oldest first."""
+        s = t.score
+        query = (
+            sa.select(s)
+            .where(
+                s.c.monitor == monitor, s.c.feature == feature, s.c.metric == metric,
+                s.c.window_end > to_db_time(start), s.c.window_end <= to_db_time(end),
+            )
+            .order_by(s.c.window_end, s.c.window_start)
+        )  # fmt: skip
+        return [_point(row) for row in self._read(lambda c: c.execute(query).all())]
+
+    def heatmap(
+        self, monitor: str, metric: str, start: datetime, end: datetime
+    ) -> list[ScorePoint]:
+        """Every feature's metric over the windows ending in ``(start, end]``.
+
+        Returns
+        -------
+        list of ScorePoint
+            One cell per feature and window, by window end, then feature.
+        """
+        s = t.score
+        query = (
+            sa.select(s)
+            .where(
+                s.c.monitor == monitor, s.c.metric == metric,
+                s.c.window_end > to_db_time(start), s.c.window_end <= to_db_time(end),
+            )
+            .order_by(s.c.window_end, s.c.feature)
+        )  # fmt: skip
+        return [_point(row) for row in self._read(lambda c: c.execute(query).all())]
+
+    def run_scores(self, run_id: int) -> list[ScorePoint]:
+        """Every score of one run, by feature and metric."""
+        s = t.score
+        query = sa.select(s).where(s.c.run_id == run_id).order_by(s.c.feature, s.c.metric)
+        return [_point(row) for row in self._read(lambda c: c.execute(query).all())]
+
+    def run_histograms(self, run_id: int) -> list[HistogramRow]:
+        """One run's histograms, each feature's live counts beside its reference's.
+
+        Returns
+        -------
+        list of HistogramRow
+            By feature; ``contributions`` are each bin's share of the
+            divergence (NaN where it was not finite).
+        """
+        h = t.histogram
+        query = sa.select(h).where(h.c.run_id == run_id).order_by(h.c.feature)
+        return [_histogram(row) for row in self._read(lambda c: c.execute(query).all())]
+
+
+def _aware(value: datetime | None) -> datetime:
+    out = from_db_time(value)
+    if out is None:  # pragma: no cover - the columns are NOT NULL
+        raise ValueError("a NOT NULL time column held NULL")
+    return out
+
+
+def _baseline(row: Any) -> BaselineRecord:
+    return BaselineRecord(
+        monitor=row.monitor, feature=row.feature, kind=row.kind,
+        binning_spec=loads(row.binning_spec), labels=tuple(loads(row.labels)),
+        counts=tuple(loads(row.counts)), missing=int(row.missing),
+        reference_start=from_db_time(row.reference_start),
+        reference_end=from_db_time(row.reference_end), version=int(row.version),
+    )  # fmt: skip
+
+
+def _run_row(row: Any) -> RunRow:
+    return RunRow(
+        id=int(row.id), monitor=row.monitor, window_start=_aware(row.window_start),
+        window_end=_aware(row.window_end), status=row.status, error=row.error,
+        started_at=from_db_time(row.started_at), finished_at=from_db_time(row.finished_at),
+        duration_seconds=row.duration_seconds, airflow_run_id=row.airflow_run_id,
+    )  # fmt: skip
+
+
+def _point(row: Any) -> ScorePoint:
+    return ScorePoint(
+        run_id=int(row.run_id), feature=row.feature, metric=row.metric,
+        window_start=_aware(row.window_start), window_end=_aware(row.window_end),
+        value=row.value, value_corrected=row.value_corrected, p_value=row.p_value,
+        p_adjusted=row.p_adjusted, severity=row.severity, n_current=int(row.n_current),
+        n_reference=int(row.n_reference), missing_rate=row.missing_rate,
+        warn_threshold=row.warn_threshold, critical_threshold=row.critical_threshold,
+        smoothing=row.smoothing, alpha=row.alpha,
+    )  # fmt: skip
+
+
+def _histogram(row: Any) -> HistogramRow:
+    return HistogramRow(
+        run_id=int(row.run_id), feature=row.feature, labels=tuple(loads(row.labels)),
+        counts=tuple(loads(row.counts)), reference_counts=tuple(loads(row.reference_counts)),
+        contributions=tuple(
+            float("nan") if c is None else float(c) for c in loads(row.contributions)
+        ),
+        missing=int(row.missing),
+    )  # fmt: skip
