@@ -74,6 +74,7 @@ class _Counter:
         self.counts = np.zeros(len(binning.labels), dtype=np.int64)
         self.missing = 0
         self.unseen: Counter[str] = Counter()
+        self.tokens: Counter[str] = Counter()
         self.index = {label: i for i, label in enumerate(binning.labels[:-1])}
 
     def add(self, values: list[Any], missing: list[Any]) -> None:
@@ -84,27 +85,40 @@ class _Counter:
             bins = np.searchsorted(np.asarray(binning.cuts, dtype=np.float64), present, "right")
             self.counts += np.bincount(bins, minlength=self.counts.size)
             return
+        if isinstance(binning, TokenBinning):
+            # Token counts are kept per token (Counter.update runs in C) and put
+            # in bins once, in histogram().
+            tokenize, tokens = self.tokenize, self.tokens
+            options = {
+                "tokenizer": binning.tokenizer,
+                "lowercase": binning.lowercase,
+                "ngram": binning.ngram,
+            }
+            for value, is_missing in zip(values, missing, strict=True):
+                if is_missing:
+                    self.missing += 1
+                else:
+                    tokens.update(tokenize(str(value), **options))
+            return
         other = self.counts.size - 1
         for value, is_missing in zip(values, missing, strict=True):
             if is_missing:
                 self.missing += 1
                 continue
-            if isinstance(binning, TokenBinning):
-                items = self.tokenize(
-                    str(value),
-                    tokenizer=binning.tokenizer,
-                    lowercase=binning.lowercase,
-                    ngram=binning.ngram,
-                )
-            else:
-                items = [str(value)]
-            for item in items:
-                i = self.index.get(item, other)
-                self.counts[i] += 1
-                if i == other:
-                    self.unseen[item] += 1
+            item = str(value)
+            i = self.index.get(item, other)
+            self.counts[i] += 1
+            if i == other:
+                self.unseen[item] += 1
 
     def histogram(self) -> Histogram:
+        other = self.counts.size - 1
+        for token, n in self.tokens.items():
+            i = self.index.get(token, other)
+            self.counts[i] += n
+            if i == other:
+                self.unseen[token] += n
+        self.tokens.clear()
         return Histogram(self.binning.labels, self.counts, self.missing, self.unseen)
 
 

@@ -16,11 +16,13 @@ The rule (what is pushed down, and why the numbers are exactly those of
 
 Why ASCII: on ASCII text Python's ``\\w`` is exactly ``[A-Za-z0-9_]``,
 ``str.lower`` maps exactly ``A-Z`` to ``a-z``, and ``str.split()`` splits on
-exactly ``\\t \\n \\x0b \\x0c \\r \\x1c-\\x1f`` and the space. The SQL uses those
-explicit ASCII classes (never the database's ``\\w`` or ``\\s``, whose meaning
-depends on the regex engine and the locale: DuckDB's RE2 ``\\w`` is ASCII-only,
-PostgreSQL's follows the collation) and ``lower()`` under the ``C``
-collation, so on ASCII documents both sides compute the same tokens. Beyond
+exactly ``\\t \\n \\x0b \\x0c \\r \\x1c-\\x1f`` and the space. The SQL computes
+exactly those: DuckDB extracts runs of the explicit ASCII classes (RE2);
+PostgreSQL splits on ``\\W+`` under ``COLLATE "C"``, whose classes are
+ASCII-only (exactly ``[^A-Za-z0-9_]`` there), and for ``whitespace`` turns
+the other ASCII spaces into blanks with ``translate`` and splits on blanks
+(its ``\\s`` lacks ``\\x1c-\\x1f``); ``lower()`` runs under ``COLLATE "C"``.
+So on ASCII documents both sides compute the same tokens. Beyond
 ASCII they do not (``"Straße".lower()`` and Unicode ``\\w`` differ between
 Python, ICU, glibc and RE2), so such windows are streamed, deliberately.
 
@@ -133,8 +135,14 @@ def _token_counts(
     if dialect.name == "duckdb":
         pattern = sa.literal(_pattern(tokenizer, separator=False), literal_execute=True)
         token = sa.func.unnest(sa.func.regexp_extract_all(doc, pattern))
+    elif tokenizer == "regex":
+        # Under COLLATE "C" PostgreSQL's \W is exactly [^A-Za-z0-9_] (its C-locale
+        # classes are ASCII-only), and 2-3x faster than spelling the class out.
+        token = sa.func.regexp_split_to_table(doc, sa.literal("\\W+", sa.Text()))
     else:
-        token = sa.func.regexp_split_to_table(doc, _pattern(tokenizer, separator=True))
+        # The other ASCII spaces of str.split() become blanks, then split on blanks.
+        blanks = sa.func.translate(doc, _SPACE[:-1], " " * (len(_SPACE) - 1))
+        token = sa.func.unnest(sa.func.string_to_array(blanks, " "))
     tokens = (
         sa.select(token.label("tok"))
         .select_from(source)
