@@ -30,7 +30,5 @@ def normalize_drift_uri(parts: SplitResult) -> SplitResult:
         ``drift://<monitor name>``.
     """
     if not parts.netloc or parts.path not in ("", "/") or parts.query:
-        raise ValueError(
-            f"a drift Asset URI is drift://<monitor name>, got {parts.geturl()!r}"
-        )
+        raise ValueError(f"a drift Asset URI is drift://<monitor name>, got {parts.geturl()!r}")
     return parts._replace(path="")

@@ -28,6 +28,7 @@ and key, while the good monitors keep loading and running.
 from __future__ import annotations
 
 import logging
+import os
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -37,6 +38,7 @@ from drift.config import MonitorConfig, load_monitor
 from drift.errors import ConfigError
 
 __all__ = [
+    "MONITORS_PATH_ENV",
     "RETRIES",
     "RETRY_DELAY",
     "START_DATE",
@@ -45,6 +47,7 @@ __all__ = [
     "build_monitor_dag",
     "check_monitor_files",
     "dag_id",
+    "monitors_dir",
     "timetable",
 ]
 
@@ -55,6 +58,8 @@ START_DATE = datetime(2024, 1, 1, tzinfo=UTC)
 #: Retries of each task; safe because a window's results are replaced, never added.
 RETRIES = 2
 RETRY_DELAY = timedelta(minutes=2)
+#: Environment variable that points the DAG files at another monitors folder.
+MONITORS_PATH_ENV = "DRIFT_MONITORS_PATH"
 
 
 def dag_id(name: str) -> str:
@@ -69,6 +74,31 @@ def asset_uri(name: str) -> str:
     handler keeps the URI in exactly this form (no trailing slash).
     """
     return f"drift://{name}"
+
+
+def monitors_dir(dag_file: str | Path) -> Path:
+    """The monitors folder of a DAG file.
+
+    Parameters
+    ----------
+    dag_file : str or pathlib.Path
+        The DAG file (its ``__file__``).
+
+    Returns
+    -------
+    pathlib.Path
+        ``$DRIFT_MONITORS_PATH`` when set, else ``[drift] monitors_folder``
+        (default ``monitors``) relative to the folder of ``dag_file`` (an
+        absolute path is used as is). The dag-processor and the workers must
+        see the same value.
+    """
+    from airflow.sdk.configuration import conf
+
+    override = os.environ.get(MONITORS_PATH_ENV)
+    if override:
+        return Path(override)
+    folder = conf.get("drift", "monitors_folder", fallback="monitors") or "monitors"
+    return Path(dag_file).resolve().parent / str(folder)
 
 
 def _cron_for(length: timedelta) -> str | None:
@@ -153,18 +183,6 @@ def _window(context: Any) -> tuple[datetime, datetime]:
     )
 
 
-def _dispatch(monitor: MonitorConfig, summary: dict[str, Any], store: Any) -> Any:
-    """Alerts through the pipeline's ``dispatch_alerts`` once it exists, else to the log."""
-    import drift.pipeline
-
-    dispatch = getattr(drift.pipeline, "dispatch_alerts", None)
-    if dispatch is not None:
-        return dispatch(monitor, summary, store=store)
-    from drift.airflow.local_alerts import log_alerts
-
-    return log_alerts(summary)
-
-
 def build_monitor_dag(monitor: MonitorConfig, *, fileloc: str | None = None) -> Any:
     """The Airflow DAG of one monitor.
 
@@ -186,6 +204,8 @@ def build_monitor_dag(monitor: MonitorConfig, *, fileloc: str | None = None) -> 
     from airflow.sdk.exceptions import AirflowSkipException
 
     from drift.airflow.connections import engine_for, open_results_store
+    from drift.airflow.local_alerts import log_alerts
+    from drift.alerts import dispatch_alerts
     from drift.pipeline import measure_window, prepare_baseline
 
     asset = Asset(name=asset_uri(monitor.name), uri=asset_uri(monitor.name))
@@ -224,9 +244,12 @@ def build_monitor_dag(monitor: MonitorConfig, *, fileloc: str | None = None) -> 
             return result.summary()
 
         @task(task_id="alert")
-        def alert(summary: dict[str, Any]) -> Any:
+        def alert(summary: dict[str, Any]) -> dict[str, Any]:
+            # The task log (and $DRIFT_ALERT_DIR) always; the channels exactly once per
+            # incident change, even when this task is retried (drift.alerts' outbox).
+            log_alerts(summary)
             with open_results_store() as store:
-                return _dispatch(monitor, summary, store)
+                return dispatch_alerts(monitor, summary, store=store)
 
         @task(task_id="publish_drift", outlets=[asset])
         def publish_drift(summary: dict[str, Any]) -> None:

@@ -1,42 +1,59 @@
-"""The Airflow plugin: the drift dashboard mounted in the API server, behind Airflow's login."""
+"""The Airflow plugin: the drift dashboard in the API server, behind Airflow's login.
+
+Plugin apps are public unless guarded, so every route of the mounted app
+depends on Airflow's ``requires_authenticated()`` (the UI's ``_token``
+cookie or a Bearer token; 401 otherwise). The dashboard is built on the
+first request, not at import: this module is also imported by workers and
+the dag-processor, where looking up the results connection at import time
+would be wasted work or impossible.
+"""
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
 from airflow.plugins_manager import AirflowPlugin
-from fastapi import Depends, FastAPI
+from fastapi import APIRouter, Depends, FastAPI
 
 __all__ = ["DriftPlugin", "create_plugin_app"]
 
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+
 
 def _guards() -> list[Any]:
-    """Airflow's own authentication, when this Airflow has it (an internal module)."""
+    """Airflow's own authentication as FastAPI dependencies.
+
+    Raises
+    ------
+    RuntimeError
+        If this Airflow no longer has it (an internal module): serving drift
+        results to anyone unauthenticated is not an option.
+    """
     try:
         from airflow.api_fastapi.core_api.security import requires_authenticated
-    except ImportError:  # pragma: no cover - a future Airflow moved it: fail closed below
-        return []
+    except ImportError as exc:  # pragma: no cover - a future Airflow moved it
+        raise RuntimeError(
+            "airflow-drift: airflow.api_fastapi.core_api.security.requires_authenticated is "
+            "gone from this Airflow, so the dashboard cannot be guarded and is not mounted"
+        ) from exc
     return [Depends(requires_authenticated())]
 
 
-def create_plugin_app() -> FastAPI:
-    """The app mounted at ``/drift``: monitors and their latest window, as JSON.
+def _fallback_router() -> APIRouter:
+    """Monitors and their latest window as JSON, until ``drift.dashboard`` exists."""
+    router = APIRouter()
 
-    Every route requires an authenticated Airflow user (the UI's token cookie
-    or a Bearer token); plugin apps are public otherwise.
-    """
-    guards = _guards()
-    app = FastAPI(title="airflow-drift", dependencies=guards)
-    if not guards:  # pragma: no cover - refuse to serve results to anyone unauthenticated
-        return app
-
-    @app.get("/api/monitors")
+    @router.get("/")
+    @router.get("/api/monitors")
     def monitors() -> list[dict[str, Any]]:
-        from drift.airflow.connections import results_url
-        from drift.store import ResultsStore
+        from drift.airflow.connections import open_results_store
 
-        store = ResultsStore(results_url())
-        try:
+        with open_results_store() as store:
             return [
                 {
                     "name": m.name,
@@ -46,19 +63,58 @@ def create_plugin_app() -> FastAPI:
                 }
                 for m in store.monitors_overview()
             ]
-        finally:
-            store.close()
 
+    return router
+
+
+def _dashboard_router() -> APIRouter:
+    """The routes of ``drift.dashboard.create_app(results_url())``, or the JSON fallback."""
+    from drift.airflow.connections import results_url
+
+    try:
+        from drift.dashboard import create_app  # type: ignore[attr-defined,unused-ignore]
+    except ImportError:
+        return _fallback_router()
+    dashboard: FastAPI = create_app(results_url())
+    return dashboard.router
+
+
+def create_plugin_app() -> FastAPI:
+    """The app mounted at ``/drift``, every route behind Airflow's authentication.
+
+    Returns
+    -------
+    fastapi.FastAPI
+        A small app whose routes are the dashboard's, built on first use.
+    """
+    guards = _guards()
+    lock = threading.Lock()
+    built: list[FastAPI] = []
+
+    def build() -> FastAPI:
+        with lock:
+            if not built:
+                inner = FastAPI(title="airflow-drift")
+                # include_router copies each route with the guards in front of it.
+                inner.include_router(_dashboard_router(), dependencies=guards)
+                built.append(inner)
+        return built[0]
+
+    async def lazy_dashboard(scope: Scope, receive: Receive, send: Send) -> None:
+        await build()(scope, receive, send)
+
+    app = FastAPI(title="airflow-drift")
+    app.mount("/", lazy_dashboard)
     return app
 
 
 class DriftPlugin(AirflowPlugin):
-    """Mounts the drift app at ``/drift`` and links it from the UI's navigation."""
+    """Mounts the drift dashboard at ``/drift`` and links it from the UI's navigation."""
 
     name = "drift"
     fastapi_apps = [  # noqa: RUF012 - AirflowPlugin declares these as plain lists
-        {"app": create_plugin_app(), "url_prefix": "/drift", "name": "Drift"}
+        {"app": create_plugin_app(), "url_prefix": "/drift", "name": "Drift dashboard"}
     ]
     external_views = [  # noqa: RUF012
-        {"name": "Drift", "href": "drift/api/monitors", "destination": "nav", "url_route": "drift"}
+        {"name": "Drift", "href": "drift/", "url_route": "drift", "destination": "nav"}
     ]

@@ -16,7 +16,15 @@ def _version() -> str:
 
 
 def get_provider_info() -> dict[str, Any]:
-    """The provider info dict read through the ``apache_airflow_provider`` entry point."""
+    """The provider info read by Airflow through the ``apache_airflow_provider`` entry point.
+
+    Returns
+    -------
+    dict
+        ``package-name`` (the distribution name), name, description,
+        versions, the ``drift`` Asset URI scheme and the ``[drift]`` config
+        section (``AIRFLOW__DRIFT__*`` overrides it).
+    """
     return {
         "package-name": "airflow-drift",
         "name": "Drift",
@@ -49,7 +57,8 @@ def get_provider_info() -> dict[str, Any]:
                     },
                     "monitors_folder": {
                         "description": "Folder of monitor YAML files, relative to the folder "
-                        "of the DAG file that builds the monitors.",
+                        "of the DAG file that builds the monitors (the environment variable "
+                        "DRIFT_MONITORS_PATH, when set, wins).",
                         "version_added": "0.1.0",
                         "type": "string",
                         "example": "monitors",

@@ -1,9 +1,19 @@
 """Real Airflow for the tests in this folder: its own home and SQLite metadata DB.
 
-Airflow reads its configuration when it is first imported, so the
-environment is set when this file is imported (collection time), before any
-test imports Airflow; the metadata database is created once per session
-with ``airflow db migrate``.
+Airflow reads its configuration once, when it is first imported, so the
+environment must be in place before that. Nothing outside ``drift.airflow``
+imports Airflow (``test_layering.py`` checks), and pytest
+imports this conftest before collecting any test module in this folder, so
+the environment is set in ``pytest_configure`` below, which pytest calls as
+soon as it loads this file. If Airflow was imported earlier anyway (a new
+plugin, a stray import), the session stops with a clear error instead of
+quietly using ``~/airflow``.
+
+The metadata database is created once per session with ``airflow db
+migrate``, in a subprocess so this process only ever sees a finished
+database. The DAGs folder is the repository's real ``dags/``: ``dag.test()``
+syncs the folder's DAG bundle to the database itself (Airflow 3.3), so a DAG
+must come from there, not from a module of its own.
 """
 
 from __future__ import annotations
@@ -21,17 +31,31 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 DAGS = ROOT / "dags"
 HOME = Path(tempfile.mkdtemp(prefix="drift-airflow-home-"))
+#: A SQLite source database that the Airflow connection ``drift_test_source`` points to.
+CONN_SOURCE = HOME / "conn_source.db"
 
-os.environ.update(
-    {
-        "AIRFLOW_HOME": str(HOME),
-        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-        "AIRFLOW__CORE__DAGS_FOLDER": str(DAGS),
-        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{HOME / 'airflow.db'}",
-        "AIRFLOW__LOGGING__LOGGING_LEVEL": "WARNING",
-        "AIRFLOW__CORE__UNIT_TEST_MODE": "False",
-    }
-)
+
+def pytest_configure(config: pytest.Config) -> None:
+    if "airflow" in sys.modules:
+        raise pytest.UsageError(
+            "airflow was imported before tests/airflow/conftest.py could configure it; "
+            "find the import (only drift.airflow may import airflow) or run tests/airflow alone"
+        )
+    os.environ.update(
+        {
+            "AIRFLOW_HOME": str(HOME),
+            "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+            "AIRFLOW__CORE__DAGS_FOLDER": str(DAGS),
+            "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{HOME / 'airflow.db'}",
+            "AIRFLOW__LOGGING__LOGGING_LEVEL": "WARNING",
+            "AIRFLOW__CORE__UNIT_TEST_MODE": "False",
+            "AIRFLOW__API_AUTH__JWT_SECRET": "drift-tests-" + "0" * 64,
+            "AIRFLOW_CONN_DRIFT_TEST_SOURCE": f"sqlite:///{CONN_SOURCE}",
+        }
+    )
+    # The results database comes from each test; never from the developer's shell.
+    os.environ.pop("DRIFT_RESULTS_URL", None)
+    os.environ.pop("AIRFLOW_CONN_DRIFT_RESULTS", None)
 
 
 @pytest.fixture(scope="session", autouse=True)
