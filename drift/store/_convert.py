@@ -5,11 +5,14 @@ from __future__ import annotations
 import json
 import math
 import secrets
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
-__all__ = ["dumps", "from_db_time", "loads", "new_ids", "number", "to_db_time"]
+import sqlalchemy as sa
+
+__all__ = ["UtcDateTime", "dumps", "from_db_time", "loads", "new_ids", "number", "to_db_time"]
 
 
 def to_db_time(value: datetime | None) -> datetime | None:
@@ -51,3 +54,28 @@ def new_ids(n: int) -> Sequence[int]:
     """``n`` consecutive row ids from a random start below 2**52 (exact in JSON numbers)."""
     base = secrets.randbits(51) + 1
     return range(base, base + n)
+
+
+class UtcDateTime(sa.TypeDecorator[datetime]):
+    """A ``DATETIME`` holding naive UTC on every dialect, aware UTC in Python.
+
+    Aware values are converted to UTC on the way in (naive ones are taken as
+    UTC already); every value read comes back with ``tzinfo=UTC``. The
+    columns are plain ``DateTime`` in the database and in the migrations.
+    """
+
+    impl = sa.DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
+        return to_db_time(value)
+
+    def process_result_value(self, value: Any, dialect: sa.Dialect) -> datetime | None:
+        return from_db_time(value)
+
+    def result_processor(
+        self, dialect: sa.Dialect, coltype: object
+    ) -> Callable[[Any], datetime | None] | None:
+        """The conversion of each value read, memoised: windows repeat across rows."""
+        inner = super().result_processor(dialect, coltype)
+        return None if inner is None else lru_cache(maxsize=16384)(inner)

@@ -8,6 +8,7 @@ baselines by (monitor, version).
 
 from __future__ import annotations
 
+from dataclasses import fields
 from datetime import datetime
 from typing import Any
 
@@ -15,9 +16,10 @@ import sqlalchemy as sa
 
 from drift.store import tables as t
 from drift.store._base import StoreBase
-from drift.store._convert import from_db_time, loads, to_db_time
+from drift.store._convert import loads
 from drift.store.records import (
     BaselineRecord,
+    HeatmapCell,
     HistogramRow,
     MonitorStatus,
     RunRow,
@@ -25,6 +27,16 @@ from drift.store.records import (
 )
 
 __all__ = ["Reads"]
+
+
+def _columns(table: sa.Table, record: type) -> list[sa.Column[Any]]:
+    """``table``'s columns named as ``record``'s fields, in field order (rows map 1:1)."""
+    return [table.c[f.name] for f in fields(record)]
+
+
+_POINT = _columns(t.score, ScorePoint)
+_CELL = _columns(t.score, HeatmapCell)
+_RUN = _columns(t.run, RunRow)
 
 
 class Reads(StoreBase):
@@ -61,19 +73,19 @@ class Reads(StoreBase):
     ) -> list[RunRow]:
         """The monitor's runs whose windows end in ``(start, end]``, oldest first."""
         r = t.run
-        query = sa.select(r).where(r.c.monitor == monitor)
+        query = sa.select(*_RUN).where(r.c.monitor == monitor)
         if start is not None:
-            query = query.where(r.c.window_end > to_db_time(start))
+            query = query.where(r.c.window_end > start)
         if end is not None:
-            query = query.where(r.c.window_end <= to_db_time(end))
+            query = query.where(r.c.window_end <= end)
         query = query.order_by(r.c.window_end, r.c.window_start)
-        return [_run_row(row) for row in self._read(lambda c: c.execute(query).all())]
+        return [RunRow(*row) for row in self._read(lambda c: c.execute(query).all())]
 
     def run(self, run_id: int) -> RunRow | None:
         """One run by id, or ``None``."""
-        query = sa.select(t.run).where(t.run.c.id == run_id)
+        query = sa.select(*_RUN).where(t.run.c.id == run_id)
         row = self._read(lambda c: c.execute(query).first())
-        return None if row is None else _run_row(row)
+        return None if row is None else RunRow(*row)
 
     def monitors_overview(self) -> list[MonitorStatus]:
         """Every monitor with its latest run (by window end) and its open alerts.
@@ -112,8 +124,8 @@ class Reads(StoreBase):
             MonitorStatus(
                 name=row.name, config_hash=row.config_hash,
                 last_run_id=None if row.id is None else int(row.id),
-                last_window_start=from_db_time(row.window_start),
-                last_window_end=from_db_time(row.window_end), last_status=row.status,
+                last_window_start=row.window_start, last_window_end=row.window_end,
+                last_status=row.status,
                 open_alerts=int(row.open_alerts or 0),
             )
             for row in self._read(lambda c: c.execute(query).all())
@@ -125,41 +137,41 @@ class Reads(StoreBase):
         """One feature's metric over the windows ending in ``(start, end]``, oldest first."""
         s = t.score
         query = (
-            sa.select(s)
+            sa.select(*_POINT)
             .where(
                 s.c.monitor == monitor, s.c.feature == feature, s.c.metric == metric,
-                s.c.window_end > to_db_time(start), s.c.window_end <= to_db_time(end),
+                s.c.window_end > start, s.c.window_end <= end,
             )
             .order_by(s.c.window_end, s.c.window_start)
         )  # fmt: skip
-        return [_point(row) for row in self._read(lambda c: c.execute(query).all())]
+        return [ScorePoint(*row) for row in self._read(lambda c: c.execute(query).all())]
 
     def heatmap(
         self, monitor: str, metric: str, start: datetime, end: datetime
-    ) -> list[ScorePoint]:
+    ) -> list[HeatmapCell]:
         """Every feature's metric over the windows ending in ``(start, end]``.
 
         Returns
         -------
-        list of ScorePoint
+        list of HeatmapCell
             One cell per feature and window, by window end, then feature.
         """
         s = t.score
         query = (
-            sa.select(s)
+            sa.select(*_CELL)
             .where(
                 s.c.monitor == monitor, s.c.metric == metric,
-                s.c.window_end > to_db_time(start), s.c.window_end <= to_db_time(end),
+                s.c.window_end > start, s.c.window_end <= end,
             )
             .order_by(s.c.window_end, s.c.feature)
         )  # fmt: skip
-        return [_point(row) for row in self._read(lambda c: c.execute(query).all())]
+        return [HeatmapCell(*row) for row in self._read(lambda c: c.execute(query).all())]
 
     def run_scores(self, run_id: int) -> list[ScorePoint]:
         """Every score of one run, by feature and metric."""
         s = t.score
-        query = sa.select(s).where(s.c.run_id == run_id).order_by(s.c.feature, s.c.metric)
-        return [_point(row) for row in self._read(lambda c: c.execute(query).all())]
+        query = sa.select(*_POINT).where(s.c.run_id == run_id).order_by(s.c.feature, s.c.metric)
+        return [ScorePoint(*row) for row in self._read(lambda c: c.execute(query).all())]
 
     def run_histograms(self, run_id: int) -> list[HistogramRow]:
         """One run's histograms, each feature's live counts beside its reference's.
@@ -175,41 +187,13 @@ class Reads(StoreBase):
         return [_histogram(row) for row in self._read(lambda c: c.execute(query).all())]
 
 
-def _aware(value: datetime | None) -> datetime:
-    out = from_db_time(value)
-    if out is None:  # pragma: no cover - the columns are NOT NULL
-        raise ValueError("a NOT NULL time column held NULL")
-    return out
-
-
 def _baseline(row: Any) -> BaselineRecord:
     return BaselineRecord(
         monitor=row.monitor, feature=row.feature, kind=row.kind,
         binning_spec=loads(row.binning_spec), labels=tuple(loads(row.labels)),
         counts=tuple(loads(row.counts)), missing=int(row.missing),
-        reference_start=from_db_time(row.reference_start),
-        reference_end=from_db_time(row.reference_end), version=int(row.version),
-    )  # fmt: skip
-
-
-def _run_row(row: Any) -> RunRow:
-    return RunRow(
-        id=int(row.id), monitor=row.monitor, window_start=_aware(row.window_start),
-        window_end=_aware(row.window_end), status=row.status, error=row.error,
-        started_at=from_db_time(row.started_at), finished_at=from_db_time(row.finished_at),
-        duration_seconds=row.duration_seconds, airflow_run_id=row.airflow_run_id,
-    )  # fmt: skip
-
-
-def _point(row: Any) -> ScorePoint:
-    return ScorePoint(
-        run_id=int(row.run_id), feature=row.feature, metric=row.metric,
-        window_start=_aware(row.window_start), window_end=_aware(row.window_end),
-        value=row.value, value_corrected=row.value_corrected, p_value=row.p_value,
-        p_adjusted=row.p_adjusted, severity=row.severity, n_current=int(row.n_current),
-        n_reference=int(row.n_reference), missing_rate=row.missing_rate,
-        warn_threshold=row.warn_threshold, critical_threshold=row.critical_threshold,
-        smoothing=row.smoothing, alpha=row.alpha,
+        reference_start=row.reference_start, reference_end=row.reference_end,
+        version=int(row.version),
     )  # fmt: skip
 
 

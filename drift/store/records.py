@@ -166,8 +166,18 @@ class ScorePoint:
     alpha: float
 
 
-#: A heatmap cell is a score point: one feature in one window.
-HeatmapCell = ScorePoint
+@dataclass(frozen=True, slots=True)
+class HeatmapCell:
+    """One feature in one window of the heatmap (one metric)."""
+
+    run_id: int
+    feature: str
+    window_start: datetime
+    window_end: datetime
+    value: float | None
+    value_corrected: float | None
+    p_adjusted: float | None
+    severity: str
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,17 +6,20 @@ the migrations are the same on every dialect. Ids are 52-bit integers made
 by the store (DuckDB has no auto-increment), and there are no foreign keys
 (DuckDB cannot update a referenced row): the store keeps runs, scores and
 histograms consistent by writing them in one transaction. Times are naive
-UTC. JSON is kept in text columns, which every dialect holds the same way.
+UTC in the database and aware UTC in Python (``UtcDateTime``). JSON is kept
+in text columns, which every dialect holds the same way.
 """
 
 from __future__ import annotations
 
 import sqlalchemy as sa
 
+from drift.store._convert import UtcDateTime
+
 __all__ = [
     "VERSION_TABLE",
-    "alert",
     "alembic_version",
+    "alert",
     "baseline",
     "histogram",
     "metadata",
@@ -56,8 +59,8 @@ monitor = sa.Table(
     sa.Column("name", sa.String(NAME), nullable=False),
     sa.Column("config", sa.Text, nullable=False),
     sa.Column("config_hash", sa.String(64), nullable=False),
-    sa.Column("created_at", sa.DateTime, nullable=False),
-    sa.Column("updated_at", sa.DateTime, nullable=False),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.Column("updated_at", UtcDateTime, nullable=False),
     sa.UniqueConstraint("name"),
 )
 
@@ -73,9 +76,9 @@ baseline = sa.Table(
     sa.Column("labels", sa.Text, nullable=False),
     sa.Column("counts", sa.Text, nullable=False),
     sa.Column("missing", sa.BigInteger, nullable=False),
-    sa.Column("reference_start", sa.DateTime, nullable=True),
-    sa.Column("reference_end", sa.DateTime, nullable=True),
-    sa.Column("created_at", sa.DateTime, nullable=False),
+    sa.Column("reference_start", UtcDateTime, nullable=True),
+    sa.Column("reference_end", UtcDateTime, nullable=True),
+    sa.Column("created_at", UtcDateTime, nullable=False),
     sa.UniqueConstraint("monitor", "feature", "version"),
     sa.Index(None, "monitor", "version"),
 )
@@ -85,15 +88,15 @@ run = sa.Table(
     metadata,
     _id(),
     sa.Column("monitor", sa.String(NAME), nullable=False),
-    sa.Column("window_start", sa.DateTime, nullable=False),
-    sa.Column("window_end", sa.DateTime, nullable=False),
+    sa.Column("window_start", UtcDateTime, nullable=False),
+    sa.Column("window_end", UtcDateTime, nullable=False),
     sa.Column("status", sa.String(20), nullable=False),
     sa.Column("error", sa.Text, nullable=True),
-    sa.Column("started_at", sa.DateTime, nullable=True),
-    sa.Column("finished_at", sa.DateTime, nullable=True),
+    sa.Column("started_at", UtcDateTime, nullable=True),
+    sa.Column("finished_at", UtcDateTime, nullable=True),
     sa.Column("duration_seconds", sa.Double, nullable=True),
     sa.Column("airflow_run_id", sa.String(250), nullable=True),
-    sa.Column("written_at", sa.DateTime, nullable=False),
+    sa.Column("written_at", UtcDateTime, nullable=False),
     sa.UniqueConstraint("monitor", "window_start", "window_end"),
     sa.Index(None, "monitor", "window_end"),
 )
@@ -106,8 +109,8 @@ score = sa.Table(
     sa.Column("monitor", sa.String(NAME), nullable=False),
     sa.Column("feature", sa.String(NAME), nullable=False),
     sa.Column("metric", sa.String(50), nullable=False),
-    sa.Column("window_start", sa.DateTime, nullable=False),
-    sa.Column("window_end", sa.DateTime, nullable=False),
+    sa.Column("window_start", UtcDateTime, nullable=False),
+    sa.Column("window_end", UtcDateTime, nullable=False),
     sa.Column("value", sa.Double, nullable=True),
     sa.Column("value_corrected", sa.Double, nullable=True),
     sa.Column("p_value", sa.Double, nullable=True),
@@ -151,11 +154,11 @@ alert = sa.Table(
     sa.Column("last_run_id", sa.BigInteger, nullable=True),
     sa.Column("resolved_run_id", sa.BigInteger, nullable=True),
     sa.Column("notification_key", sa.String(200), nullable=True),
-    sa.Column("notified_at", sa.DateTime, nullable=True),
+    sa.Column("notified_at", UtcDateTime, nullable=True),
     sa.Column("message", sa.Text, nullable=True),
     sa.Column("open_key", sa.String(450), nullable=True),
-    sa.Column("created_at", sa.DateTime, nullable=False),
-    sa.Column("updated_at", sa.DateTime, nullable=False),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.Column("updated_at", UtcDateTime, nullable=False),
     sa.UniqueConstraint("notification_key"),
     sa.UniqueConstraint("open_key"),
     sa.Index(None, "monitor", "state"),
@@ -176,9 +179,9 @@ notification = sa.Table(
     sa.Column("channel", sa.String(500), nullable=False),
     sa.Column("title", sa.Text, nullable=False),
     sa.Column("body", sa.Text, nullable=False),
-    sa.Column("created_at", sa.DateTime, nullable=False),
-    sa.Column("claimed_until", sa.DateTime, nullable=True),
-    sa.Column("sent_at", sa.DateTime, nullable=True),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.Column("claimed_until", UtcDateTime, nullable=True),
+    sa.Column("sent_at", UtcDateTime, nullable=True),
     sa.Column("attempts", sa.Integer, nullable=False),
     sa.Column("last_error", sa.Text, nullable=True),
     sa.UniqueConstraint("key"),

@@ -291,8 +291,8 @@ def _same_baseline(stored: Sequence[Any], rows: Sequence[Mapping[str, Any]]) -> 
         get = row.__getitem__ if isinstance(row, Mapping) else row._mapping.__getitem__
         return (
             get("feature"), get("kind"), loads(get("binning_spec")), loads(get("labels")),
-            loads(get("counts")), int(get("missing")), get("reference_start"),
-            get("reference_end"),
+            loads(get("counts")), int(get("missing")), to_db_time(get("reference_start")),
+            to_db_time(get("reference_end")),
         )  # fmt: skip
 
     mine = sorted((key(r) for r in rows), key=lambda k: k[0])
