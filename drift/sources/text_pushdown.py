@@ -20,7 +20,7 @@ exactly ``\\t \\n \\x0b \\x0c \\r \\x1c-\\x1f`` and the space. The SQL computes
 exactly those: DuckDB extracts runs of the explicit ASCII classes (RE2);
 PostgreSQL splits on ``\\W+`` under ``COLLATE "C"``, whose classes are
 ASCII-only (exactly ``[^A-Za-z0-9_]`` there), and for ``whitespace`` turns
-the other ASCII spaces into blanks with ``translate`` and splits on blanks
+the other ASCII spaces into blanks with ``replace`` and splits on blanks
 (its ``\\s`` lacks ``\\x1c-\\x1f``); ``lower()`` runs under ``COLLATE "C"``.
 So on ASCII documents both sides compute the same tokens. Beyond
 ASCII they do not (``"Straße".lower()`` and Unicode ``\\w`` differ between
@@ -140,8 +140,11 @@ def _token_counts(
         # classes are ASCII-only), and 2-3x faster than spelling the class out.
         token = sa.func.regexp_split_to_table(doc, sa.literal("\\W+", sa.Text()))
     else:
-        # The other ASCII spaces of str.split() become blanks, then split on blanks.
-        blanks = sa.func.translate(doc, _SPACE[:-1], " " * (len(_SPACE) - 1))
+        # The other ASCII spaces of str.split() become blanks, then split on blanks
+        # (nested replace() is 2x faster than translate() and 3x faster than a regex).
+        blanks = doc
+        for space in _SPACE[:-1]:
+            blanks = sa.func.replace(blanks, space, " ")
         token = sa.func.unnest(sa.func.string_to_array(blanks, " "))
     tokens = (
         sa.select(token.label("tok"))
