@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import threading
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
@@ -10,7 +11,7 @@ import pytest
 import sqlalchemy as sa
 
 from drift.errors import StoreError
-from drift.store import ResultsStore, upgrade
+from drift.store import AlertRecord, ResultsStore, downgrade, upgrade
 from drift.store import tables as t
 from drift.store.alert_rows import AlertChange, OutgoingNotification
 from drift.store.records import BaselineRecord, HistogramRecord, RunRecord, ScoreRecord
@@ -222,4 +223,140 @@ def test_a_database_without_tables_names_the_fix(db_url: str) -> None:
     store = ResultsStore(db_url)
     with pytest.raises(StoreError, match="drift db upgrade"):
         store.runs("m")
+    store.close()
+
+
+def _baseline(counts: tuple[int, ...], cuts: tuple[float, ...] = (1.0,)) -> BaselineRecord:
+    return BaselineRecord(
+        monitor="m", feature="x", kind="numeric", binning_spec={"cuts": list(cuts)},
+        labels=("lo", "hi"), counts=counts, missing=0,
+        reference_start=T0.astimezone(timezone(timedelta(hours=-5))), reference_end=T0 + HOUR,
+    )  # fmt: skip
+
+
+def test_saving_the_same_baseline_again_keeps_its_version(store: ResultsStore) -> None:
+    assert store.save_baseline("m", [_baseline((1, 2))]) == 1
+    assert store.save_baseline("m", [_baseline((1, 2))]) == 1
+    assert _count(store, t.baseline) == 1
+
+
+def test_new_counts_or_a_new_binning_make_a_new_baseline_version(store: ResultsStore) -> None:
+    store.save_baseline("m", [_baseline((1, 2))])
+    assert store.save_baseline("m", [_baseline((5, 2))]) == 2
+    assert store.save_baseline("m", [_baseline((5, 2), cuts=(2.0,))]) == 3
+    (found,) = store.baseline_in_force("m")
+    assert (found.version, found.counts, found.binning_spec) == (3, (5, 2), {"cuts": [2.0]})
+    assert found.reference_start == T0 and found.reference_start.tzinfo is UTC
+
+
+def test_a_crash_after_the_scores_leaves_the_previous_run(
+    store: ResultsStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    run_id = store.write_run(_run(T0, value=0.01))
+
+    def crash(*_args: object) -> None:
+        raise RuntimeError("worker killed between scores and histograms")
+
+    monkeypatch.setattr(ResultsStore, "_insert_histograms", crash)
+    with pytest.raises(RuntimeError, match="worker killed"):
+        store.write_run(_run(T0, value=0.99, features=("x", "y", "z")))
+    monkeypatch.undo()
+    assert [s.value for s in store.run_scores(run_id)] == [0.01, 0.01]
+    assert [h.feature for h in store.run_histograms(run_id)] == ["x", "y"]
+    assert (_count(store, t.run), _count(store, t.score), _count(store, t.histogram)) == (1, 2, 2)
+
+
+def test_racing_writers_leave_one_writers_scores(store: ResultsStore, db_url: str) -> None:
+    stores = [store] + [
+        ResultsStore(db_url) if not db_url.startswith("duckdb") else store for _ in range(3)
+    ]
+    barrier = threading.Barrier(len(stores))
+    errors: list[BaseException] = []
+
+    def write(s: ResultsStore, value: float) -> None:
+        try:
+            barrier.wait()
+            s.write_run(_run(T0, value=value, features=("a", "b", "c")))
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [
+        threading.Thread(target=write, args=(s, 0.1 * (i + 1))) for i, s in enumerate(stores)
+    ]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    assert errors == []
+    (run,) = store.runs("m")
+    values = {s.value for s in store.run_scores(run.id)}
+    assert len(values) == 1 and _count(store, t.score) == 3 and _count(store, t.histogram) == 3
+    for other in {id(s): s for s in stores[1:] if s is not store}.values():
+        other.close()
+
+
+def test_a_run_status_outside_the_three_is_refused(store: ResultsStore) -> None:
+    with pytest.raises(ValueError, match="`status` must be one of ok, insufficient_data, error"):
+        store.write_run(_run(T0, status="done"))
+
+
+def test_overview_by_hand(store: ResultsStore) -> None:
+    digest = store.save_monitor("m", {"b": 1, "a": [1, 2]})
+    assert digest == hashlib.sha256(b'{"a":[1,2],"b":1}').hexdigest()
+    first = store.write_run(_run(T0 + 2 * HOUR))
+    store.write_run(_run(T0))
+    (status,) = store.monitors_overview()
+    assert (status.name, status.last_run_id, status.last_status) == ("m", first, "ok")
+    assert (status.last_window_start, status.last_window_end) == (T0 + 2 * HOUR, T0 + 3 * HOUR)
+    assert status.last_window_end is not None and status.last_window_end.tzinfo is UTC
+
+
+def test_upsert_alert_opens_updates_and_resolves_one_alert(store: ResultsStore) -> None:
+    opened = store.upsert_alert(AlertRecord("m", "x", "warn", "open", 1, "drift", "m:x:1:open"))
+    again = store.upsert_alert(AlertRecord("m", "x", "critical", "open", 2, "worse"))
+    assert opened is not None and again == opened
+    (alert,) = store.open_alerts("m")
+    assert (alert.severity, alert.opened_run_id, alert.last_run_id, alert.message) == (
+        "critical", 1, 2, "worse",
+    )  # fmt: skip
+    assert alert.notification_key == "m:x:1:open" and alert.notified_at is None
+    at = datetime(2024, 6, 1, 12, tzinfo=timezone(timedelta(hours=3)))
+    assert store.mark_notified("m:x:1:open", at) is True
+    assert store.mark_notified("m:x:1:open", at) is False
+    assert store.open_alerts()[0].notified_at == datetime(2024, 6, 1, 9, tzinfo=UTC)
+    assert store.upsert_alert(AlertRecord("m", "x", "ok", "resolved", 3)) == opened
+    assert store.open_alerts() == []
+    assert store.upsert_alert(AlertRecord("m", "x", "ok", "resolved", 4)) is None
+    (resolved,) = store.alerts("m")
+    assert (resolved.state, resolved.resolved_run_id) == ("resolved", 3)
+
+
+def test_prune_lets_runs_of_resolved_alerts_go(store: ResultsStore) -> None:
+    old = store.write_run(_run(T0))
+    store.upsert_alert(AlertRecord("m", "x", "warn", "open", old))
+    assert store.prune(timedelta(days=1), now=T0 + timedelta(days=5)) == 0
+    store.upsert_alert(AlertRecord("m", "x", "ok", "resolved", old))
+    assert store.prune(timedelta(days=1), now=T0 + timedelta(days=5)) == 1
+    assert (_count(store, t.run), _count(store, t.score), _count(store, t.histogram)) == (0, 0, 0)
+    assert len(store.alerts("m")) == 1
+
+
+def test_a_database_behind_the_latest_schema_names_the_fix(db_url: str) -> None:
+    upgrade(db_url)
+    downgrade(db_url, "base")
+    store = ResultsStore(db_url)
+    with pytest.raises(StoreError, match=r"not at the latest schema .*run `drift db upgrade"):
+        store.monitors_overview()
+    store.close()
+
+
+def test_errors_never_show_the_password(db_url: str, backend: str) -> None:
+    if backend not in ("postgresql", "mariadb"):
+        pytest.skip("file databases have no password")
+    url = sa.make_url(db_url).set(password="s3cret-pw")
+    store = ResultsStore(url)
+    assert "s3cret" not in repr(store)
+    with pytest.raises(StoreError) as caught:
+        store.runs("m")
+    assert "s3cret" not in str(caught.value) and "***" in str(caught.value)
     store.close()
