@@ -65,6 +65,31 @@ def stream_rows(
         yield from result.partitions(chunk_size)
 
 
+def count_tokens(
+    counts: Counter[str], texts: Sequence[str], binning: TokenBinning, tokenize: Tokenizer
+) -> None:
+    """Add the tokens of every document in ``texts`` to ``counts``.
+
+    For ``regex`` and ``whitespace`` with ``ngram = 1`` the documents are
+    joined by newlines and tokenized in one call: a newline is neither a word
+    character nor part of a token, so no token spans two documents, and
+    ``str.lower`` treats it like the end of a string (its only contextual
+    rule, the final sigma, stops at a character that is neither cased nor
+    case-ignorable). The tokens are therefore exactly those of the documents
+    one by one, at a fraction of the per-call cost.
+    """
+    options: dict[str, Any] = {
+        "tokenizer": binning.tokenizer,
+        "lowercase": binning.lowercase,
+        "ngram": binning.ngram,
+    }
+    if binning.ngram == 1 and binning.tokenizer in ("regex", "whitespace"):
+        counts.update(tokenize("\n".join(texts), **options))
+        return
+    for text in texts:
+        counts.update(tokenize(text, **options))
+
+
 class _Counter:
     """Accumulates one feature's histogram chunk by chunk."""
 
@@ -88,17 +113,9 @@ class _Counter:
         if isinstance(binning, TokenBinning):
             # Token counts are kept per token (Counter.update runs in C) and put
             # in bins once, in histogram().
-            tokenize, tokens = self.tokenize, self.tokens
-            options = {
-                "tokenizer": binning.tokenizer,
-                "lowercase": binning.lowercase,
-                "ngram": binning.ngram,
-            }
-            for value, is_missing in zip(values, missing, strict=True):
-                if is_missing:
-                    self.missing += 1
-                else:
-                    tokens.update(tokenize(str(value), **options))
+            texts = [str(v) for v, m in zip(values, missing, strict=True) if not m]
+            self.missing += len(values) - len(texts)
+            count_tokens(self.tokens, texts, binning, self.tokenize)
             return
         other = self.counts.size - 1
         for value, is_missing in zip(values, missing, strict=True):
@@ -157,17 +174,7 @@ def fit_vocabulary(
     counts: Counter[str] = Counter()
     columns = [target.value, sa.case((target.is_missing, 1), else_=0)]
     for chunk in stream_rows(conn, columns, source, where, chunk_size):
-        for row in chunk:
-            value, is_missing = row[0], row[1]
-            if not is_missing:
-                counts.update(
-                    tokenize(
-                        str(value),
-                        tokenizer=binning.tokenizer,
-                        lowercase=binning.lowercase,
-                        ngram=binning.ngram,
-                    )
-                )
+        count_tokens(counts, [str(row[0]) for row in chunk if not row[1]], binning, tokenize)
     top = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:top_k]
     return TokenBinning(
         tuple(token for token, _ in top),

@@ -9,6 +9,7 @@ histograms must be exactly those of drift.stats on the same documents.
 from __future__ import annotations
 
 import random
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -21,7 +22,8 @@ from conftest import DAY, T0
 import drift.sources.sql as sql_module
 from drift.config import FeatureConfig
 from drift.sources import SqlSource
-from drift.stats import fit_tokens, histogram
+from drift.sources.streaming import count_tokens, tokenizer
+from drift.stats import fit_tokens, histogram, tokenize
 from drift.stats.binning import TokenBinning
 
 pytestmark = pytest.mark.db
@@ -275,3 +277,19 @@ def test_hostile_column_names_still_work(db_url: str, backend: str) -> None:
         assert hist[HOSTILE_COLUMN] == histogram(binning, texts)
     assert sa.inspect(engine).has_table("victim")
     engine.dispose()
+
+
+@pytest.mark.parametrize("options", OPTIONS)
+def test_streaming_tokenizes_a_chunk_at_once_like_document_by_document(
+    options: dict[str, Any],
+) -> None:
+    """Joining a chunk's documents by newlines gives exactly their tokens one by one."""
+    pool = [*"aZ_9 \t\n\x1c.'-", "Σ", "ΑΣ", "σ", "İ", "\u0307", "ß", "ǅ", "½", "\u00ad", "ʼ"]
+    rng = random.Random(5)
+    texts = ["ΟΔΟΣ", "Σ", "ΑΣ'", "'Β", "İstanbul", "x\u0307y", "", "  ", "a_b", "\x1c"]
+    texts += ["".join(rng.choices(pool, k=rng.randint(0, 12))) for _ in range(3000)]
+    binning = TokenBinning((), ngram=1, **options)
+    joined: Counter[str] = Counter()
+    count_tokens(joined, texts, binning, tokenizer())
+    one_by_one = Counter(tok for t in texts for tok in tokenize(t, **options))
+    assert joined == one_by_one
