@@ -187,6 +187,8 @@ class FeatureConfig(_Model):
     """Text: tokens are n-grams of this many words."""
     lowercase: bool = True
     """Text: lowercase before tokenizing."""
+    thresholds: ThresholdsConfig | None = None
+    """This feature's own thresholds, in place of the monitor's (all keys; defaults as there)."""
 
     @model_validator(mode="after")
     def _options_fit_kind(self) -> FeatureConfig:
@@ -538,3 +540,7 @@ def load_monitors(directory: str | Path) -> list[MonitorConfig]:
     if problems:
         raise ConfigError("\n".join(problems))
     return monitors
+
+
+FeatureConfig.model_rebuild()
+MonitorConfig.model_rebuild()

@@ -31,7 +31,7 @@ import numpy as np
 import sqlalchemy as sa
 
 from drift.alerts import dispatch_alerts
-from drift.config import FeatureConfig, MonitorConfig, SourceConfig
+from drift.config import FeatureConfig, MonitorConfig, SourceConfig, ThresholdsConfig
 from drift.errors import DriftError, SourceError
 from drift.results import feature_summary, score_records
 from drift.sources import SqlSource, open_source
@@ -318,8 +318,7 @@ def _baseline_summary(
     }
 
 
-def _thresholds(monitor: MonitorConfig) -> Thresholds:
-    t = monitor.thresholds
+def _thresholds(t: ThresholdsConfig) -> Thresholds:
     metric = "kl_corrected" if t.metric == "kl" and t.bias_corrected else t.metric
     return Thresholds(
         warn=t.warn,
@@ -432,7 +431,8 @@ def _score_window(
         smoothing=monitor.smoothing.method,
         eps=monitor.smoothing.epsilon,
         alpha=monitor.smoothing.alpha,
-        thresholds=_thresholds(monitor),
+        thresholds=_thresholds(monitor.thresholds),
+        overrides={f.name: _thresholds(f.thresholds) for f in features if f.thresholds is not None},
     )
     return list(scores)
 

@@ -213,3 +213,21 @@ def test_a_separate_reference_table_is_fitted_once(db_url: str, store: ResultsSt
     assert [bool(r.drifted) for r in results] == [False, False, True]
     assert {r.scores[0].reference.n for r in results} == {3 * ROWS_PER_DAY - 3 * 8}
     assert len({b.version for b in store.baseline_in_force("events_monitor")}) == 1
+
+
+@pytest.mark.db
+def test_a_feature_can_have_its_own_thresholds(db_url: str, store: ResultsStore) -> None:
+    _make_events(db_url)
+    lenient = {"warn": 5, "critical": 10, "min_effect": 5}
+    monitor = _monitor(
+        db_url,
+        features=[
+            {"name": "amount", "kind": "numeric", "thresholds": lenient},
+            {"name": "country", "kind": "categorical"},
+        ],
+    )
+    start = DAY0 + timedelta(days=SHIFT_DAY)
+    result = measure_window(monitor, start, start + timedelta(days=1), store=store)
+    assert result.drifted == ("country",)
+    amount = result.scores[0]
+    assert amount.p_adjusted < 1e-6 and amount.thresholds.min_effect == 5

@@ -20,7 +20,7 @@ from typing import Any
 from drift.alerts.channels import Sender, channel_refs, send
 from drift.alerts.messages import alert_message
 from drift.alerts.policy import RANK, decide
-from drift.config import MonitorConfig
+from drift.config import MonitorConfig, ThresholdsConfig
 from drift.errors import AlertError
 from drift.store import ResultsStore
 from drift.store.alert_rows import AlertChange, OutgoingNotification
@@ -51,7 +51,7 @@ def _one_feature(
     store: ResultsStore,
     notify: bool,
 ) -> dict[str, Any] | None:
-    t = monitor.thresholds
+    t = _feature_thresholds(monitor, feature["feature"])
     level = feature["severity"] if feature.get("enough_data", True) else None
     depth = max(t.consecutive, t.resolve_after)
     for _ in range(_ATTEMPTS):
@@ -80,6 +80,13 @@ def _one_feature(
     log.warning("alert state of %s.%s kept changing; left for the next run",
                 monitor.name, feature["feature"])  # fmt: skip
     return None
+
+
+def _feature_thresholds(monitor: MonitorConfig, name: str) -> ThresholdsConfig:
+    for f in monitor.features or ():
+        if f.name == name and f.thresholds is not None:
+            return f.thresholds
+    return monitor.thresholds
 
 
 def _end(summary: dict[str, Any]) -> datetime:

@@ -292,6 +292,7 @@ def score_features(
     alpha: float = 0.5,
     eps: float = 1e-6,
     thresholds: Thresholds | None = None,
+    overrides: Mapping[str, Thresholds] | None = None,
 ) -> tuple[FeatureScore, ...]:
     """Score the features of one run, adjusting p-values across them.
 
@@ -311,6 +312,9 @@ def score_features(
         As :func:`score_feature`, for every feature.
     thresholds : Thresholds, optional
         Default ``Thresholds()``.
+    overrides : mapping of str to Thresholds, optional
+        Thresholds of single features, in place of ``thresholds``; their
+        p-values are still adjusted together with all the others.
 
     Returns
     -------
@@ -329,7 +333,8 @@ def score_features(
     >>> [(s.feature, s.drifted, s.p_adjusted >= s.p_value) for s in scores]
     [('a', True, True), ('b', False, True)]
     """
-    rule = thresholds if thresholds is not None else Thresholds()
+    default = thresholds if thresholds is not None else Thresholds()
+    special = dict(overrides or {})
     scores = [
         score_feature(
             ref,
@@ -339,13 +344,14 @@ def score_features(
             smoothing=smoothing,
             alpha=alpha,
             eps=eps,
-            thresholds=rule,
+            thresholds=special.get(name, default),
         )
         for name, kind, ref, cur in items
     ]
     judged = [i for i, s in enumerate(scores) if s.enough_data]
     adjusted = benjamini_hochberg([scores[i].p_value for i in judged])
     for i, p_adj in zip(judged, adjusted, strict=True):
+        rule = scores[i].thresholds
         severity, drifted = _verdict(scores[i].metrics, float(p_adj), True, rule)
         scores[i] = replace(scores[i], p_adjusted=float(p_adj), severity=severity, drifted=drifted)
     return tuple(scores)
