@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 from alembic import command
@@ -34,6 +35,16 @@ class DuckDBImpl(DefaultImpl):
 
     __dialect__ = "duckdb"
     transactional_ddl = True
+
+    def compare_type(
+        self, inspector_column: sa.Column[Any], metadata_column: sa.Column[Any]
+    ) -> bool:
+        """DuckDB has one string type: ``TEXT`` and ``VARCHAR(n)`` both are ``VARCHAR``."""
+        if isinstance(inspector_column.type, sa.String) and isinstance(
+            metadata_column.type, sa.String
+        ):
+            return False
+        return bool(super().compare_type(inspector_column, metadata_column))
 
 
 def script_location() -> Path:
