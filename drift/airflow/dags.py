@@ -205,6 +205,7 @@ def build_monitor_dag(monitor: MonitorConfig, *, fileloc: str | None = None) -> 
 
     from drift.airflow.connections import engine_for, open_results_store
     from drift.airflow.local_alerts import log_alerts
+    from drift.airflow.notifiers import senders
     from drift.alerts import dispatch_alerts
     from drift.pipeline import measure_window, prepare_baseline
 
@@ -249,7 +250,7 @@ def build_monitor_dag(monitor: MonitorConfig, *, fileloc: str | None = None) -> 
             # incident change, even when this task is retried (drift.alerts' outbox).
             log_alerts(summary)
             with open_results_store() as store:
-                return dispatch_alerts(monitor, summary, store=store)
+                return dispatch_alerts(monitor, summary, store=store, senders=senders)
 
         @task(task_id="publish_drift", outlets=[asset])
         def publish_drift(summary: dict[str, Any]) -> None:
