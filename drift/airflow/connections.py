@@ -43,6 +43,19 @@ _DIALECTS = {
     "sqlite": "sqlite",
     "duckdb": "duckdb",
 }
+# Connection extras passed on to the driver as URL query options; anything else
+# needs a full URL in the extra ``sqlalchemy_url``.
+_DRIVER_OPTIONS = frozenset(
+    {
+        "sslmode",
+        "sslrootcert",
+        "sslcert",
+        "sslkey",
+        "connect_timeout",
+        "application_name",
+        "charset",
+    }
+)
 
 
 def _connection(conn_id: str) -> Any:
@@ -73,8 +86,15 @@ def _url_of(conn: Any) -> str | None:
     if driver is None:
         return None
     if driver in ("sqlite", "duckdb"):
-        # The host field holds the database file, as in Airflow's sqlite connections.
-        return f"{driver}:///{conn.host or ''}"
+        # The file is the host field (Airflow's sqlite connections, the UI) or, for a
+        # URI such as sqlite:////data/source.db, the schema.
+        path = conn.host or conn.schema
+        if not path:
+            raise SourceError(
+                f"Airflow connection {conn.conn_id!r} ({driver}) names no database file; "
+                "put its path in the host field"
+            )
+        return f"{driver}:///{path}"
     return sa.URL.create(
         driver,
         username=conn.login or None,
@@ -82,6 +102,7 @@ def _url_of(conn: Any) -> str | None:
         host=conn.host or None,
         port=conn.port or None,
         database=conn.schema or None,
+        query={k: str(v) for k, v in extra.items() if k in _DRIVER_OPTIONS},
     ).render_as_string(hide_password=False)
 
 
@@ -97,9 +118,10 @@ def connection_url(conn_id: str) -> str:
     -------
     str
         The connection extra's ``sqlalchemy_url`` (or ``url``) when given;
-        otherwise built from the type, host, port, login, password and schema
-        (database) for ``postgres``, ``mysql``/``mariadb``, ``sqlite`` and
-        ``duckdb`` (host = database file).
+        otherwise built from the type, host, port, login, password, schema
+        (database) and SSL extras for ``postgres``, ``mysql``/``mariadb``,
+        ``sqlite`` and ``duckdb`` (host, or the path of the URI, = database
+        file).
 
     Raises
     ------

@@ -11,9 +11,10 @@ quietly using ``~/airflow``.
 
 The metadata database is created once per session with ``airflow db
 migrate``, in a subprocess so this process only ever sees a finished
-database. The DAGs folder is the repository's real ``dags/``: ``dag.test()``
-syncs the folder's DAG bundle to the database itself (Airflow 3.3), so a DAG
-must come from there, not from a module of its own.
+database, and cached between sessions. The DAGs folder is the repository's
+real ``dags/``: ``dag.test()`` syncs the folder's DAG bundle to the database
+itself (Airflow 3.3), so a DAG must come from there, not from a module of
+its own.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import Iterator
+from importlib.metadata import version
 from pathlib import Path
 
 import pytest
@@ -31,8 +33,6 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 DAGS = ROOT / "dags"
 HOME = Path(tempfile.mkdtemp(prefix="drift-airflow-home-"))
-#: A SQLite source database that the Airflow connection ``drift_test_source`` points to.
-CONN_SOURCE = HOME / "conn_source.db"
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -50,7 +50,8 @@ def pytest_configure(config: pytest.Config) -> None:
             "AIRFLOW__LOGGING__LOGGING_LEVEL": "WARNING",
             "AIRFLOW__CORE__UNIT_TEST_MODE": "False",
             "AIRFLOW__API_AUTH__JWT_SECRET": "drift-tests-" + "0" * 64,
-            "AIRFLOW_CONN_DRIFT_TEST_SOURCE": f"sqlite:///{CONN_SOURCE}",
+            # A source by connection id, for test_connections.py.
+            "AIRFLOW_CONN_DRIFT_TEST_SOURCE": f"sqlite:///{HOME / 'conn_source.db'}",
         }
     )
     # The results database comes from each test; never from the developer's shell.
@@ -58,12 +59,31 @@ def pytest_configure(config: pytest.Config) -> None:
     os.environ.pop("AIRFLOW_CONN_DRIFT_RESULTS", None)
 
 
-@pytest.fixture(scope="session", autouse=True)
-def airflow_db() -> Iterator[Path]:
-    """A migrated Airflow metadata database; removed with its home at the end."""
+def _migrated_db(cache: Path | None) -> None:
+    """Create the metadata DB, or copy the one migrated by an earlier session."""
+    target = HOME / "airflow.db"
+    cached = cache / f"airflow-{version('apache-airflow')}.db" if cache else None
+    if cached is not None and cached.is_file():
+        shutil.copyfile(cached, target)
+        return
     subprocess.run(
         [sys.executable, "-m", "airflow", "db", "migrate"],
         check=True, capture_output=True, env=os.environ.copy(), timeout=300,
     )  # fmt: skip
+    if cached is not None:
+        partial = cached.with_suffix(f".{os.getpid()}.tmp")
+        shutil.copyfile(target, partial)
+        partial.replace(cached)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def airflow_db(pytestconfig: pytest.Config) -> Iterator[Path]:
+    """A migrated Airflow metadata database; yields AIRFLOW_HOME, removed at the end.
+
+    Migrating takes seconds, so the result is kept in pytest's cache (per Airflow
+    version) and copied by later sessions; ``pytest --cache-clear`` starts over.
+    """
+    cache = pytestconfig.cache.mkdir("drift-airflow-db") if pytestconfig.cache else None
+    _migrated_db(cache)
     yield HOME
     shutil.rmtree(HOME, ignore_errors=True)

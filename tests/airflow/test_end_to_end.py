@@ -136,3 +136,26 @@ def test_the_alert_reaches_a_real_http_receiver_once(
         server.stop()
     assert [p["title"] for p in posts] == ["[CRITICAL] paged.country: drift detected"]
     assert "2024-05-17T00:00:00+00:00 .. 2024-05-18T00:00:00+00:00" in posts[0]["message"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+def test_a_manual_run_takes_its_window_from_params(demo_env: str) -> None:
+    end = SHIFT + timedelta(days=1)
+    window = {"window_start": SHIFT.isoformat(), "window_end": end.isoformat()}
+    dag_run = _dag().test(logical_date=None, run_conf=window)  # type: ignore[attr-defined]
+    assert dag_run.state == "success"
+    store = ResultsStore(demo_env)
+    (run,) = store.runs("demo_events")
+    assert (run.window_start, run.window_end) == (SHIFT, end)
+    store.close()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+def test_a_manual_run_without_a_window_fails_at_once(demo_env: str) -> None:
+    dag_run = _dag().test(logical_date=None)  # type: ignore[attr-defined]
+    assert dag_run.state == "failed"
+    baseline = dag_run.get_task_instance("baseline")
+    assert (baseline.state, baseline.try_number) == ("failed", 1)  # not retried
+    assert {ti.task_id for ti in dag_run.get_task_instances() if ti.state == "success"} == set()
