@@ -1,7 +1,8 @@
 """The chunked fallback: stream a window's values and bin them in Python.
 
-Text features always take this path (tokenizing is not SQL); numeric and
-categorical ones take it with ``pushdown=False``. Rows arrive through a
+Text features take this path unless :mod:`drift.sources.text_pushdown`
+counts their tokens in the database (PostgreSQL and DuckDB, ASCII windows);
+numeric and categorical ones take it with ``pushdown=False``. Rows arrive through a
 server-side cursor in chunks of ``chunk_size``, so memory stays bounded by a
 chunk plus the counters. The missing flags and the categorical strings are
 computed by the same SQL expressions as the pushed-down counts, so both
