@@ -1,7 +1,7 @@
 """The Airflow plugin: the drift dashboard in the API server, behind Airflow's login.
 
-Plugin apps are public unless guarded, so every route of the mounted app
-depends on Airflow's ``requires_authenticated()`` (the UI's ``_token``
+Plugin apps are public unless guarded, so every request to the mounted app
+first passes Airflow's ``requires_authenticated()`` (the UI's ``_token``
 cookie or a Bearer token; 401 otherwise). The dashboard is built on the
 first request, not at import: this module is also imported by workers and
 the dag-processor, where looking up the results connection at import time
@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
 from airflow.plugins_manager import AirflowPlugin
-from fastapi import APIRouter, Depends, FastAPI
+from fastapi import Depends, FastAPI
 
 __all__ = ["DriftPlugin", "create_plugin_app"]
 
@@ -23,6 +23,7 @@ Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 
 def _guards() -> list[Any]:
@@ -44,12 +45,12 @@ def _guards() -> list[Any]:
     return [Depends(requires_authenticated())]
 
 
-def _fallback_router() -> APIRouter:
+def _fallback_app() -> FastAPI:
     """Monitors and their latest window as JSON, until ``drift.dashboard`` exists."""
-    router = APIRouter()
+    app = FastAPI(title="airflow-drift")
 
-    @router.get("/")
-    @router.get("/api/monitors")
+    @app.get("/")
+    @app.get("/api/monitors")
     def monitors() -> list[dict[str, Any]]:
         from drift.airflow.connections import open_results_store
 
@@ -64,48 +65,79 @@ def _fallback_router() -> APIRouter:
                 for m in store.monitors_overview()
             ]
 
-    return router
+    return app
 
 
-def _dashboard_router() -> APIRouter:
-    """The routes of ``drift.dashboard.create_app(results_url())``, or the JSON fallback."""
+def _dashboard() -> ASGIApp:
+    """``drift.dashboard.create_app(results_url())``, or the JSON fallback."""
     from drift.airflow.connections import results_url
 
     try:
         from drift.dashboard import create_app  # type: ignore[attr-defined,unused-ignore]
     except ImportError:
-        return _fallback_router()
-    dashboard: FastAPI = create_app(results_url())
-    return dashboard.router
+        return _fallback_app()
+    app: ASGIApp = create_app(results_url())
+    return app
 
 
-def create_plugin_app() -> FastAPI:
-    """The app mounted at ``/drift``, every route behind Airflow's authentication.
+async def _no_body() -> Message:
+    return {"type": "http.request", "body": b"", "more_body": False}
+
+
+class _Guarded:
+    """An ASGI app that lets a request through only if Airflow's guards accept it.
+
+    The guards run as FastAPI dependencies of a one-route probe app that sees
+    the request's headers (token cookie, Authorization); its 401/403 answer
+    is sent back as is. Guarding at this level covers every route, mount and
+    static file of the dashboard, whatever it is built from. The dashboard is
+    built on the first request.
+    """
+
+    def __init__(self, build: Callable[[], ASGIApp], guards: list[Any]) -> None:
+        self._build = build
+        self._app: ASGIApp | None = None
+        self._lock = threading.Lock()
+        self._probe = FastAPI()
+        self._probe.add_api_route("/", _allowed, dependencies=guards, status_code=204)
+
+    def _inner(self) -> ASGIApp:
+        with self._lock:
+            if self._app is None:
+                self._app = self._build()
+            return self._app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":  # no websockets; lifespan is not sent to mounted apps
+            return
+        answer: list[Message] = []
+
+        async def keep(message: Message) -> None:
+            answer.append(message)
+
+        probe = {**scope, "method": "GET", "path": "/", "raw_path": b"/", "root_path": ""}
+        await self._probe({**probe, "query_string": b""}, _no_body, keep)
+        if answer and answer[0]["type"] == "http.response.start" and answer[0]["status"] == 204:
+            await self._inner()(scope, receive, send)
+            return
+        for message in answer:
+            await send(message)
+
+
+def _allowed() -> None:
+    """The probe's only route: reached when the guards let the request through."""
+
+
+def create_plugin_app() -> Any:
+    """The ASGI app mounted at ``/drift``: the dashboard behind Airflow's authentication.
 
     Returns
     -------
-    fastapi.FastAPI
-        A small app whose routes are the dashboard's, built on first use.
+    ASGI application
+        Every request needs an authenticated Airflow user (401 otherwise);
+        the dashboard itself is built on first use.
     """
-    guards = _guards()
-    lock = threading.Lock()
-    built: list[FastAPI] = []
-
-    def build() -> FastAPI:
-        with lock:
-            if not built:
-                inner = FastAPI(title="airflow-drift")
-                # include_router copies each route with the guards in front of it.
-                inner.include_router(_dashboard_router(), dependencies=guards)
-                built.append(inner)
-        return built[0]
-
-    async def lazy_dashboard(scope: Scope, receive: Receive, send: Send) -> None:
-        await build()(scope, receive, send)
-
-    app = FastAPI(title="airflow-drift")
-    app.mount("/", lazy_dashboard)
-    return app
+    return _Guarded(_dashboard, _guards())
 
 
 class DriftPlugin(AirflowPlugin):

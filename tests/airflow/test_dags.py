@@ -160,10 +160,15 @@ def api_client(airflow_db: Path) -> Any:
 
 
 def test_the_plugin_app_refuses_unauthenticated_requests(api_client: Any) -> None:
-    for path in ("/drift/", "/drift/api/monitors"):
+    for path in ("/drift/", "/drift/api/monitors", "/drift/static/anything.js"):
         response = api_client.get(path)
         assert response.status_code == 401, path
         assert "drift_" not in response.text
+
+
+def test_the_plugin_app_refuses_a_forged_token(api_client: Any) -> None:
+    response = api_client.get("/drift/", headers={"Authorization": "Bearer not.a.jwt"})
+    assert response.status_code == 403
 
 
 def test_the_plugin_app_answers_an_airflow_user(
@@ -178,6 +183,12 @@ def test_the_plugin_app_answers_an_airflow_user(
     upgrade(results)
     monkeypatch.setenv("DRIFT_RESULTS_URL", results)
     token = get_auth_manager().generate_jwt(SimpleAuthManagerUser(username="ann", role="viewer"))
-    response = api_client.get("/drift/", headers={"Authorization": f"Bearer {token}"})
-    assert response.status_code == 200
-    assert response.json() == []
+    for path in ("/drift/", "/drift/api/monitors"):
+        response = api_client.get(path, headers={"Authorization": f"Bearer {token}"})
+        assert response.status_code == 200, path
+        assert response.json() == []
+    api_client.cookies.set("_token", token)  # how the Airflow UI's iframe calls it
+    try:
+        assert api_client.get("/drift/").status_code == 200
+    finally:
+        api_client.cookies.clear()
