@@ -112,6 +112,17 @@ def test_a_weekly_window_is_seven_days_long() -> None:
     assert _intervals({**BASE, "window": "7d"}, JAN_1, 2) == [(0, 604_800), (0, 604_800)]
 
 
+def test_a_task_parses_only_its_own_monitor(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    other = BAD_BINS.replace("bins: 1", "bins: 5")
+    folder = _dags_with(tmp_path, {"orders.yaml": other})
+    assert {"drift_demo_events", "drift_orders"} <= set(_bag(folder).dag_ids)
+    # What Airflow's task runner sets before it parses the DAG file of a task.
+    monkeypatch.setenv("_AIRFLOW_PARSING_CONTEXT_DAG_ID", "drift_orders")
+    assert _bag(folder).dag_ids == ["drift_orders"]
+
+
 def test_only_the_dag_a_task_needs_is_built() -> None:
     dags = build_dags(DAGS / "monitors", only="drift_demo_events")
     assert list(dags) == ["drift_demo_events"]
