@@ -33,7 +33,27 @@ ALERT_STATES = ("open", "resolved")
 
 @dataclass(frozen=True, slots=True)
 class BaselineRecord:
-    """One feature's binning and reference counts, as fitted for a monitor."""
+    """One feature's binning and reference counts, as fitted for a monitor.
+
+    Attributes
+    ----------
+    monitor, feature : str
+        Whose baseline this is.
+    kind : str
+        ``numeric``, ``categorical`` or ``tokens``.
+    binning_spec : mapping
+        The binning, JSON-ready (cuts, categories or vocabulary).
+    labels : tuple of str
+        One label per bin; ``counts`` has one count per label.
+    counts : tuple of int
+        The reference's count in each bin; ``missing`` counts missing values.
+    missing : int
+        Missing values of the reference.
+    reference_start, reference_end : datetime or None
+        The reference window the bins were fitted on.
+    version : int
+        Set by the store on reads; ignored on writes.
+    """
 
     monitor: str
     feature: str
@@ -49,7 +69,30 @@ class BaselineRecord:
 
 @dataclass(frozen=True, slots=True)
 class ScoreRecord:
-    """One metric of one feature in one window, with what was in force."""
+    """One metric of one feature in one window, with what was in force.
+
+    Attributes
+    ----------
+    feature, metric : str
+        What was measured (``kl``, ``js``, ``psi``, ...).
+    value, value_corrected : float or None
+        The metric and its small-sample bias-corrected value (NaN and
+        infinities are stored as NULL).
+    p_value, p_adjusted : float or None
+        The G-test p-value and its Benjamini-Hochberg adjustment.
+    n_current, n_reference : int
+        Sample sizes of the live window and of the reference.
+    missing_rate : float
+        Share of missing values in the live window.
+    severity : str
+        ``ok``, ``warn`` or ``critical`` (or ``insufficient_data``).
+    warn_threshold, critical_threshold : float or None
+        The thresholds in force.
+    smoothing : str
+        The smoother in force (``lidstone``, ``epsilon``, ``none``).
+    alpha : float
+        Its parameter.
+    """
 
     feature: str
     metric: str
@@ -69,7 +112,22 @@ class ScoreRecord:
 
 @dataclass(frozen=True, slots=True)
 class HistogramRecord:
-    """One feature's live counts in one window, beside the reference's."""
+    """One feature's live counts in one window, beside the reference's.
+
+    Attributes
+    ----------
+    feature : str
+        The feature.
+    labels : tuple of str
+        One label per bin.
+    counts, reference_counts : tuple of int
+        Live and reference count of each bin.
+    missing : int
+        Missing values in the live window.
+    contributions : tuple of float
+        Each bin's share of the divergence, so a reader sees which bins
+        drive the drift.
+    """
 
     feature: str
     labels: tuple[str, ...]
@@ -81,7 +139,28 @@ class HistogramRecord:
 
 @dataclass(frozen=True, slots=True)
 class RunRecord:
-    """Everything one monitor window produced; written as one transaction."""
+    """Everything one monitor window produced; written as one transaction.
+
+    Attributes
+    ----------
+    monitor : str
+        The monitor's name.
+    window_start, window_end : datetime
+        The window ``[start, end)``; with ``monitor``, the run's key. Aware
+        datetimes in any zone (stored as UTC); naive ones are taken as UTC.
+    status : str
+        ``ok``, ``insufficient_data`` or ``error``.
+    error : str or None
+        What went wrong, for ``error`` (or a partial failure).
+    started_at, finished_at : datetime or None
+        When the measurement ran; ``duration_seconds`` is its length.
+    duration_seconds : float or None
+        Wall time of the measurement.
+    airflow_run_id : str or None
+        The Airflow DAG run that wrote it.
+    scores, histograms : sequence
+        Every score and histogram of the window.
+    """
 
     monitor: str
     window_start: datetime
