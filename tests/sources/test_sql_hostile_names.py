@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
-from conftest import DAY, T0
+from source_data import DAY, T0
 
 from drift.config import FeatureConfig
 from drift.errors import SourceError

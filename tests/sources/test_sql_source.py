@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pytest
 import sqlalchemy as sa
-from conftest import DAY, T0, Events, has_inf, has_nan, load, make_rows
+from source_data import DAY, T0, Events, has_inf, has_nan, load, make_rows
 
 from drift.config import FeatureConfig, SourceConfig
 from drift.errors import SourceError

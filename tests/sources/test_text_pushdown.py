@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from conftest import DAY, T0
+from source_data import DAY, T0
 
 import drift.sources.sql as sql_module
 from drift.config import FeatureConfig
@@ -293,3 +293,19 @@ def test_streaming_tokenizes_a_chunk_at_once_like_document_by_document(
     count_tokens(joined, texts, binning, tokenizer())
     one_by_one = Counter(tok for t in texts for tok in tokenize(t, **options))
     assert joined == one_by_one
+
+
+@pytest.mark.parametrize("options", OPTIONS)
+def test_every_ascii_character_is_split_like_python(docs: Docs, options: dict[str, Any]) -> None:
+    """Random documents over all of ASCII (control characters, DEL, punctuation)."""
+    rng = random.Random(9)
+    alphabet = [chr(i) for i in range(1, 128)] + list("aAbB_1 ") * 6
+    with docs.engine.begin() as conn:
+        table = docs_table("docs")
+        for row in docs.rows:
+            if row["doc"] is not None:
+                row["doc"] = "".join(rng.choices(alphabet, k=rng.randint(0, 30)))
+                conn.execute(table.update().where(table.c.id == row["id"]).values(doc=row["doc"]))
+    src = SqlSource(docs.engine, table=docs.table, timestamp="ts")
+    feature = FeatureConfig(name="doc", kind="text", top_k=25, **options)
+    check_both_paths(src, docs, feature, expect_pushdown=docs.backend in PUSHDOWN_BACKENDS)
