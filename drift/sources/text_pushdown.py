@@ -59,11 +59,9 @@ _WORD = "A-Za-z0-9_"
 _SPACE = "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f "
 
 
-def _pattern(tokenizer: str, *, separator: bool) -> str:
-    """The ASCII class of a token (``separator=False``) or of a gap between tokens."""
-    if tokenizer == "regex":  # tokens are runs of word characters
-        return f"[^{_WORD}]+" if separator else f"[{_WORD}]+"
-    return f"[{_SPACE}]+" if separator else f"[^{_SPACE}]+"  # runs of non-space
+def _pattern(tokenizer: str) -> str:
+    """The RE2 pattern of one token: a run of word characters, or of non-spaces."""
+    return f"[{_WORD}]+" if tokenizer == "regex" else f"[^{_SPACE}]+"
 
 
 def supported(
@@ -133,7 +131,7 @@ def _token_counts(
         doc = sa.func.lower(doc)
     tokenizer = binning.tokenizer
     if dialect.name == "duckdb":
-        pattern = sa.literal(_pattern(tokenizer, separator=False), literal_execute=True)
+        pattern = sa.literal(_pattern(tokenizer), literal_execute=True)
         token = sa.func.unnest(sa.func.regexp_extract_all(doc, pattern))
     elif tokenizer == "regex":
         # Under COLLATE "C" PostgreSQL's \W is exactly [^A-Za-z0-9_] (its C-locale
