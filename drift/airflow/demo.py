@@ -47,20 +47,24 @@ def _say(text: str) -> None:
 def main() -> int:
     """Build the demo data, then run the monitor DAG through Airflow window by window."""
     started = time.perf_counter()
-    os.environ.update(_environment())
+    # Start from nothing, so a second run gives the same output whatever an older
+    # version of the package left behind (schemas, assets, DAG versions).
     shutil.rmtree(DEMO / "alerts", ignore_errors=True)
+    shutil.rmtree(DEMO / "airflow", ignore_errors=True)
+    (DEMO / "drift.db").unlink(missing_ok=True)
+    os.environ.update(_environment())
     rows = make_demo_source(os.environ["DRIFT_DEMO_SOURCE_URL"])
     _say(f"source: {rows} synthetic events in .demo/source.db (the shift starts 2024-05-19)")
 
     from drift.store import ResultsStore, upgrade
 
     upgrade(os.environ["DRIFT_RESULTS_URL"])
-    _say("results: .demo/drift.db migrated")
+    _say("results: .demo/drift.db created")
     subprocess.run(
         [sys.executable, "-m", "airflow", "db", "migrate"],
         check=True, stdout=subprocess.DEVNULL, env=os.environ.copy(),
     )  # fmt: skip
-    _say("airflow: metadata database in .demo/airflow/airflow.db migrated")
+    _say("airflow: metadata database .demo/airflow/airflow.db created")
 
     from airflow.dag_processing.dagbag import DagBag
 
