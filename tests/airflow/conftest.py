@@ -83,7 +83,8 @@ def airflow_db(pytestconfig: pytest.Config) -> Iterator[Path]:
     Migrating takes seconds, so the result is kept in pytest's cache (per Airflow
     version) and copied by later sessions; ``pytest --cache-clear`` starts over.
     """
-    cache = pytestconfig.cache.mkdir("drift-airflow-db") if pytestconfig.cache else None
+    store = getattr(pytestconfig, "cache", None)  # absent with -p no:cacheprovider
+    cache = store.mkdir("drift-airflow-db") if store is not None else None
     _migrated_db(cache)
     yield HOME
     shutil.rmtree(HOME, ignore_errors=True)
