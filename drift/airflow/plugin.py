@@ -73,7 +73,7 @@ def _dashboard() -> ASGIApp:
     from drift.airflow.connections import results_url
 
     try:
-        from drift.dashboard import create_app  # type: ignore[attr-defined,unused-ignore]
+        from drift.dashboard import create_app  # type: ignore[attr-defined,import-untyped,import-not-found,unused-ignore]
     except ImportError:
         return _fallback_app()
     app: ASGIApp = create_app(results_url())
