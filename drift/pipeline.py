@@ -189,11 +189,17 @@ def _histograms(
     end: datetime | None,
     problems: list[str],
 ) -> dict[str, Histogram]:
-    """All features in one query; if that fails, each alone, so one bad column costs one feature."""
+    """All features in one query; if that fails, each alone, so one bad column costs one feature.
+
+    A lost connection (killed, server restarted, network gone) is no bad
+    column: it is raised at once, so the run fails as a whole and its retry
+    reads the window again in one statement, instead of reading the features
+    one by one from other snapshots or recording them as not measured.
+    """
     try:
         return source.histograms(binnings, start, end)
-    except (SourceError, sa.exc.SQLAlchemyError):
-        if len(binnings) == 1:
+    except (SourceError, sa.exc.SQLAlchemyError) as exc:
+        if len(binnings) == 1 or _connection_lost(exc):
             raise
     out: dict[str, Histogram] = {}
     for name, binning in binnings.items():
@@ -202,6 +208,11 @@ def _histograms(
         except (SourceError, sa.exc.SQLAlchemyError) as exc:
             problems.append(f"{name}: {_first_line(exc)}")
     return out
+
+
+def _connection_lost(exc: BaseException) -> bool:
+    """Whether ``exc`` is the database connection going away, not a problem of the query."""
+    return isinstance(exc, sa.exc.DBAPIError) and bool(exc.connection_invalidated)
 
 
 def _first_line(exc: BaseException) -> str:
