@@ -32,10 +32,13 @@ from pydantic import (
     Field,
     PlainSerializer,
     ValidationError,
+    ValidationInfo,
+    field_validator,
     model_validator,
 )
 
 from drift._config_errors import format_validation_error
+from drift._tokenizer_files import load_tokenizer
 from drift.durations import check_cron, format_duration, parse_duration
 from drift.errors import ConfigError
 
@@ -121,6 +124,7 @@ _KIND_OPTIONS: Mapping[str, FeatureKind] = {
     "strategy": "numeric",
     "edges": "numeric",
     "tokenizer": "text",
+    "tokenizer_file": "text",
     "ngram": "text",
     "lowercase": "text",
 }
@@ -181,20 +185,41 @@ class FeatureConfig(_Model):
     """Numeric: fixed bin boundaries instead of fitted ones; k edges give k + 1 bins."""
     top_k: int | None = Field(None, ge=1, le=100_000)
     """Categorical: categories kept (default 50); text: vocabulary size (default 1000)."""
-    tokenizer: Literal["regex", "whitespace", "char"] = "regex"
-    """Text: how text is split into tokens."""
+    tokenizer: Literal["regex", "whitespace", "char", "huggingface", "ids"] = "regex"
+    """Text: how text is split into tokens. ``regex``, ``whitespace`` and ``char`` split
+    words or characters; ``huggingface`` runs the subword tokenizer in ``tokenizer_file``;
+    ``ids`` reads a column that already holds token ids (an integer array or JSON text
+    like ``[1, 5, 7]``)."""
+    tokenizer_file: str | None = None
+    """Text, with ``tokenizer: huggingface``: a local ``tokenizer.json`` (as written by
+    ``Tokenizer.save``); a relative path is relative to the monitor file. Never downloaded."""
     ngram: int = Field(1, ge=1, le=5)
     """Text: tokens are n-grams of this many words."""
     lowercase: bool = True
-    """Text: lowercase before tokenizing."""
+    """Text: lowercase before tokenizing (``regex``, ``whitespace`` and ``char``; ignored by
+    ``huggingface``, whose tokenizer.json normalizes text itself, and by ``ids``)."""
     thresholds: ThresholdsConfig | None = None
     """This feature's own thresholds, in place of the monitor's (all keys; defaults as there)."""
+
+    @field_validator("tokenizer_file")
+    @classmethod
+    def _tokenizer_file_loads(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is None:
+            return None
+        path = Path(value).expanduser()
+        base = (info.context or {}).get("base_dir")
+        if not path.is_absolute() and base is not None:
+            path = Path(base) / path
+        path = path.absolute()
+        load_tokenizer(path)
+        return str(path)
 
     @model_validator(mode="after")
     def _options_fit_kind(self) -> FeatureConfig:
         for option, kind in _KIND_OPTIONS.items():
             if option in self.model_fields_set and self.kind not in (None, kind):
                 raise ValueError(f"{option} applies to {kind} features only, not {self.kind}")
+        self._check_tokenizer()
         if "top_k" in self.model_fields_set and self.kind == "numeric":
             raise ValueError("top_k applies to categorical and text features only, not numeric")
         if self.edges is not None:
@@ -205,6 +230,20 @@ class FeatureConfig(_Model):
             if any(e != e or e in (float("inf"), float("-inf")) for e in self.edges):
                 raise ValueError("edges: must be finite numbers")
         return self
+
+    def _check_tokenizer(self) -> None:
+        if self.tokenizer == "huggingface" and self.tokenizer_file is None:
+            raise ValueError(
+                "tokenizer_file: tokenizer: huggingface needs the path of a tokenizer.json"
+            )
+        if self.tokenizer != "huggingface" and self.tokenizer_file is not None:
+            raise ValueError(
+                f"tokenizer_file: applies to tokenizer: huggingface only, not {self.tokenizer}"
+            )
+        if self.tokenizer in ("huggingface", "ids") and self.ngram != 1:
+            raise ValueError(
+                f"ngram: tokenizer: {self.tokenizer} counts single tokens; ngram must be 1"
+            )
 
     def resolved_top_k(self, kind: str) -> int:
         """``top_k`` if set, else the default for ``kind``."""
@@ -444,7 +483,9 @@ _UniqueKeyLoader.add_constructor(
 )
 
 
-def parse_monitor(data: Mapping[str, Any], *, source_name: str = "<string>") -> MonitorConfig:
+def parse_monitor(
+    data: Mapping[str, Any], *, source_name: str = "<string>", base_dir: str | Path | None = None
+) -> MonitorConfig:
     """Validate an already-parsed monitor definition.
 
     Parameters
@@ -453,6 +494,9 @@ def parse_monitor(data: Mapping[str, Any], *, source_name: str = "<string>") -> 
         The monitor's keys, as read from YAML.
     source_name : str, optional
         Where ``data`` came from; starts every error message.
+    base_dir : str or pathlib.Path, optional
+        Directory that relative file paths (``tokenizer_file``) are relative
+        to; the current directory when omitted.
 
     Returns
     -------
@@ -469,7 +513,8 @@ def parse_monitor(data: Mapping[str, Any], *, source_name: str = "<string>") -> 
             f"got {type(data).__name__}"
         )
     try:
-        return MonitorConfig.model_validate(dict(data))
+        context = {"base_dir": None if base_dir is None else str(base_dir)}
+        return MonitorConfig.model_validate(dict(data), context=context)
     except ValidationError as exc:
         raise ConfigError(format_validation_error(exc, MonitorConfig, source_name)) from None
 
@@ -505,7 +550,7 @@ def load_monitor(path: str | Path) -> MonitorConfig:
         raise ConfigError(f"{where}: invalid YAML: {exc.problem or exc}") from None
     except yaml.YAMLError as exc:
         raise ConfigError(f"{name}: invalid YAML: {exc}") from None
-    return parse_monitor(data, source_name=name)
+    return parse_monitor(data, source_name=name, base_dir=Path(path).parent)
 
 
 def load_monitors(directory: str | Path) -> list[MonitorConfig]:

@@ -24,6 +24,7 @@ from drift.sources.relation import (
 )
 from drift.sources.streaming import CHUNK_SIZE, fit_vocabulary, stream_histograms
 from drift.sources.text_pushdown import count_tokens_sql, fit_vocabulary_sql, supported
+from drift.sources.token_tally import token_shape
 from drift.stats.binning import (
     Binning,
     CategoricalBinning,
@@ -112,6 +113,17 @@ class SqlSource:
     def _target(self, relation: Relation, name: str, kind: Kind) -> Target:
         column = relation.column(name)
         number = is_number_column(column, relation.sample(name))
+        untyped = isinstance(column.type, sa.types.NullType)
+        if kind == "numeric" and (
+            isinstance(column.type, sa.String)
+            or (untyped and isinstance(relation.sample(name), str))
+        ):
+            held = "text values" if untyped else f"text ({column.type})"
+            raise SourceError(
+                f"column {name!r} in {relation.description} holds {held}, but feature {name!r} "
+                "is numeric: the column changed type since the baseline was fitted, or the "
+                "feature needs kind: categorical or text"
+            )
         is_missing = missing(column, self.dialect, number)
         value = self.dialect.as_string(column) if kind == "categorical" else column
         return Target(name, value, is_missing)
@@ -208,7 +220,8 @@ class SqlSource:
                 if f.kind == "numeric" and f.edges is not None:
                     out[f.name] = NumericBinning(tuple(f.edges))
                 elif f.kind == "numeric":
-                    fits.append(NumericFit(f.name, relation.column(f.name), f.bins, f.strategy))
+                    column = self._target(relation, f.name, "numeric").value
+                    fits.append(NumericFit(f.name, column, f.bins, f.strategy))
             cuts = fit_cuts(conn, source, where, fits, self.dialect) if fits else {}
             out.update({name: NumericBinning(c) for name, c in cuts.items()})
             for f in resolved:
@@ -219,7 +232,7 @@ class SqlSource:
                     out[f.name] = CategoricalBinning(tuple(top))
                 elif kind == "text":
                     target = self._target(relation, f.name, kind)
-                    shape = TokenBinning((), f.ngram, f.tokenizer, f.lowercase)
+                    shape = token_shape(f)
                     k = f.resolved_top_k(kind)
                     fitted = None
                     if push and self._text_pushable(relation, f.name, shape):

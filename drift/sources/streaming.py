@@ -6,7 +6,9 @@ numeric and categorical ones take it with ``pushdown=False``. Rows arrive throug
 server-side cursor in chunks of ``chunk_size``, so memory stays bounded by a
 chunk plus the counters. The missing flags and the categorical strings are
 computed by the same SQL expressions as the pushed-down counts, so both
-paths give identical histograms.
+paths give identical histograms. Text is counted by a tally per feature
+(:mod:`drift.sources.token_tally`): word tokenizers, a Hugging Face
+tokenizer.json, or stored token ids.
 """
 
 from __future__ import annotations
@@ -21,7 +23,9 @@ import numpy as np
 import sqlalchemy as sa
 from sqlalchemy.sql.elements import ColumnElement
 
+from drift.errors import SourceError
 from drift.sources.predicates import Target
+from drift.sources.token_tally import HF_PREFIX, IDS, IdTally, SubwordTally, Tally, as_text
 from drift.stats.binning import Binning, NumericBinning, TokenBinning
 from drift.stats.histogram import Histogram
 
@@ -61,9 +65,19 @@ def stream_rows(
 ) -> Iterator[Sequence[sa.Row[*tuple[Any, ...]]]]:
     """Yield the window's rows of ``columns`` in chunks of at most ``chunk_size``."""
     query = sa.select(*columns).select_from(source).where(where)
-    result = conn.execution_options(stream_results=True, yield_per=chunk_size).execute(query)
-    with result:
-        yield from result.partitions(chunk_size)
+    try:
+        result = conn.execution_options(stream_results=True, yield_per=chunk_size).execute(query)
+        with result:
+            yield from result.partitions(chunk_size)
+    except sa.exc.OperationalError as exc:
+        # sqlite3 cannot hand over TEXT that is not UTF-8 (SQLite stores any bytes).
+        message = str(exc.orig)
+        if "Could not decode to UTF-8" not in message:
+            raise
+        raise SourceError(
+            f"{message}: that column holds text that is not valid UTF-8; fix the rows, or "
+            "read the column through a query that converts it (e.g. CAST(col AS BLOB))"
+        ) from None
 
 
 def count_tokens(
@@ -91,16 +105,39 @@ def count_tokens(
         counts.update(tokenize(text, **options))
 
 
+class WordTally:
+    """Token counts from :func:`drift.stats.tokenize` (``regex``, ``whitespace``, ``char``)."""
+
+    def __init__(self, binning: TokenBinning, tokenize: Tokenizer, feature: str) -> None:
+        self.binning, self.tokenize, self.feature = binning, tokenize, feature
+        self.tokens: Counter[str] = Counter()
+
+    def add(self, values: Sequence[Any]) -> None:
+        texts = [v if type(v) is str else as_text(v, self.feature) for v in values]
+        count_tokens(self.tokens, texts, self.binning, self.tokenize)
+
+    def counts(self) -> Counter[str]:
+        return self.tokens
+
+
+def tally(binning: TokenBinning, feature: str) -> Tally:
+    """The token counter for ``binning``'s tokenizer (see :mod:`drift.sources.token_tally`)."""
+    if binning.tokenizer == IDS:
+        return IdTally(feature)
+    if binning.tokenizer.startswith(HF_PREFIX):
+        return SubwordTally(binning.tokenizer.removeprefix(HF_PREFIX), feature)
+    return WordTally(binning, tokenizer(), feature)
+
+
 class _Counter:
     """Accumulates one feature's histogram chunk by chunk."""
 
-    def __init__(self, binning: Binning, tokenize: Tokenizer) -> None:
+    def __init__(self, binning: Binning, name: str) -> None:
         self.binning = binning
-        self.tokenize = tokenize
         self.counts = np.zeros(len(binning.labels), dtype=np.int64)
         self.missing = 0
         self.unseen: Counter[str] = Counter()
-        self.tokens: Counter[str] = Counter()
+        self.tally = tally(binning, name) if isinstance(binning, TokenBinning) else None
         self.index = {label: i for i, label in enumerate(binning.labels[:-1])}
 
     def add(self, values: list[Any], missing: list[Any]) -> None:
@@ -111,12 +148,11 @@ class _Counter:
             bins = np.searchsorted(np.asarray(binning.cuts, dtype=np.float64), present, "right")
             self.counts += np.bincount(bins, minlength=self.counts.size)
             return
-        if isinstance(binning, TokenBinning):
-            # Token counts are kept per token (Counter.update runs in C) and put
-            # in bins once, in histogram().
-            texts = [str(v) for v, m in zip(values, missing, strict=True) if not m]
-            self.missing += len(values) - len(texts)
-            count_tokens(self.tokens, texts, binning, self.tokenize)
+        if self.tally is not None:
+            # Token counts are kept per token and put in bins once, in histogram().
+            present = [v for v, m in zip(values, missing, strict=True) if not m]
+            self.missing += len(values) - len(present)
+            self.tally.add(present)
             return
         other = self.counts.size - 1
         for value, is_missing in zip(values, missing, strict=True):
@@ -131,12 +167,13 @@ class _Counter:
 
     def histogram(self) -> Histogram:
         other = self.counts.size - 1
-        for token, n in self.tokens.items():
-            i = self.index.get(token, other)
-            self.counts[i] += n
-            if i == other:
-                self.unseen[token] += n
-        self.tokens.clear()
+        if self.tally is not None:
+            for token, n in self.tally.counts().items():
+                i = self.index.get(token, other)
+                self.counts[i] += n
+                if i == other:
+                    self.unseen[token] += n
+            self.tally = None
         return Histogram(self.binning.labels, self.counts, self.missing, self.unseen)
 
 
@@ -148,7 +185,7 @@ def stream_histograms(
     chunk_size: int = CHUNK_SIZE,
 ) -> dict[str, Histogram]:
     """Histograms of every target over the window, binned in Python chunk by chunk."""
-    counters = [_Counter(binning, tokenizer()) for _, binning in targets]
+    counters = [_Counter(binning, target.name) for target, binning in targets]
     columns: list[ColumnElement[Any]] = []
     for target, _ in targets:
         columns += [target.value, sa.case((target.is_missing, 1), else_=0)]
@@ -169,14 +206,13 @@ def fit_vocabulary(
 ) -> TokenBinning:
     """``binning`` with the reference's ``top_k`` most frequent tokens as vocabulary.
 
-    Ties are broken by the token in Python string order.
+    Ties are broken by the token (its label) in Python string order.
     """
-    tokenize = tokenizer()
-    counts: Counter[str] = Counter()
+    counter = tally(binning, target.name)
     columns = [target.value, sa.case((target.is_missing, 1), else_=0)]
     for chunk in stream_rows(conn, columns, source, where, chunk_size):
-        count_tokens(counts, [str(row[0]) for row in chunk if not row[1]], binning, tokenize)
-    top = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:top_k]
+        counter.add([row[0] for row in chunk if not row[1]])
+    top = sorted(counter.counts().items(), key=lambda kv: (-kv[1], kv[0]))[:top_k]
     return TokenBinning(
         tuple(token for token, _ in top),
         ngram=binning.ngram,
