@@ -69,7 +69,13 @@ class StoreBase:
         """
         version = t.alembic_version
         try:
-            with self.engine.connect() as conn:
+            conn = self.engine.connect()
+        except sa.exc.DBAPIError as exc:
+            # Not reachable, or the database itself is missing ('database "x" does not
+            # exist'): say so, rather than taking it for a database without our tables.
+            raise self._error("connect to", exc, hint=False) from exc
+        try:
+            with conn:
                 found = conn.execute(sa.select(version.c.version_num)).scalars().all()
         except sa.exc.DBAPIError as exc:
             if _says_missing(exc):
@@ -111,15 +117,15 @@ class StoreBase:
         except sa.exc.DBAPIError as exc:
             raise self._error("read from", exc) from exc
 
-    def _error(self, verb: str, exc: Exception) -> StoreError:
+    def _error(self, verb: str, exc: Exception, *, hint: bool = True) -> StoreError:
         text = (str(getattr(exc, "orig", exc)).strip().splitlines() or [type(exc).__name__])[0]
-        hint = (
+        hint_text = (
             f"; the results tables are missing: run `drift db upgrade --url {self.url}`"
-            if _says_missing(exc)
+            if hint and _says_missing(exc)
             else ""
         )
         return StoreError(
-            f"could not {verb} the results database at {self.url}: {text[:300]}{hint}"
+            f"could not {verb} the results database at {self.url}: {text[:300]}{hint_text}"
         )
 
 
