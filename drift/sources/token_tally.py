@@ -157,18 +157,19 @@ class IdTally:
             f"ids ({why}): {shown}"
         )
 
-    def _ids(self, value: Any) -> list[Any]:
+    def _ids(self, stored: Any) -> list[Any]:
+        value = stored
         if isinstance(value, bytes | bytearray | memoryview):
             value = as_text(value, self.feature)
         if isinstance(value, str):
             try:
                 value = json.loads(value)
             except json.JSONDecodeError as exc:
-                raise self._problem(value, f"invalid JSON: {exc.msg}") from None
+                raise self._problem(stored, f"invalid JSON: {exc.msg}") from None
         if isinstance(value, np.ndarray):
             value = value.tolist()
         if not isinstance(value, list | tuple):
-            raise self._problem(value, f"got {type(value).__name__}")
+            raise self._problem(stored, f"got {type(value).__name__}")
         return list(value)
 
     def add(self, values: Sequence[Any]) -> None:
