@@ -1,16 +1,27 @@
-"""Bin counts computed by the database: conditional aggregation, no rows moved."""
+"""Bin counts computed by the database: conditional aggregation, no rows moved.
+
+A numeric feature with ``k`` bins costs ``k - 1`` comparisons a row: the
+query counts the values below each cut (``x < c_i``) and the bins are the
+differences of those running counts. That is the same partition as the
+per-bin conditions of :func:`drift.sources.predicates.numeric_bins` (NULL
+and NaN are below no cut, a NaN is never in a bin), at a third of the work
+of testing ``c_{i-1} <= x < c_i`` and "not missing" for every bin.
+"""
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import sqlalchemy as sa
 from sqlalchemy.sql.elements import ColumnElement
 
 from drift.sources.predicates import Target, bin_conditions
-from drift.stats.binning import Binning, CategoricalBinning
+from drift.stats.binning import Binning, CategoricalBinning, NumericBinning
 from drift.stats.histogram import UNSEEN_KEEP, Histogram
 
 #: Most aggregate columns put in one SELECT (PostgreSQL allows 1664, SQLite 2000).
@@ -39,6 +50,60 @@ def run_aggregates(
     return values
 
 
+def _cumulative(binning: Binning) -> bool:
+    cuts = binning.cuts if isinstance(binning, NumericBinning) else ()
+    return isinstance(binning, NumericBinning) and all(a < b for a, b in itertools.pairwise(cuts))
+
+
+@dataclass(frozen=True, slots=True)
+class BinLayout:
+    """Where one feature's aggregates sit in a row of counts, and how to read them.
+
+    The aggregates of a feature are its missing count, then either one count
+    per bin or, for numeric bins with increasing cuts, the running counts
+    ``#(x < c_i)`` (see the module docstring).
+    """
+
+    target: Target
+    binning: Binning
+    position: int
+    width: int
+    cumulative: bool
+
+    def decode(self, rows: int, values: Sequence[int]) -> tuple[npt.NDArray[np.int64], int]:
+        """Bin counts and missing count from ``values`` (a row of all features' sums)."""
+        missing_count = int(values[self.position])
+        raw = np.asarray(values[self.position + 1 : self.position + self.width], dtype=np.int64)
+        if not self.cumulative:
+            return raw, missing_count
+        below = np.concatenate([[0], raw, [rows - missing_count]]).astype(np.int64)
+        return np.diff(below), missing_count
+
+
+def bin_aggregates(
+    targets: Sequence[tuple[Target, Binning]], first: int = 0
+) -> tuple[list[ColumnElement[Any]], list[BinLayout]]:
+    """The ``SUM(CASE ...)`` aggregates counting every target, and their layouts.
+
+    ``first`` is the column position of the first aggregate in the caller's row.
+    """
+    aggregates: list[ColumnElement[Any]] = []
+    layouts: list[BinLayout] = []
+    for target, binning in targets:
+        cumulative = _cumulative(binning)
+        if cumulative:
+            assert isinstance(binning, NumericBinning)
+            cuts = [sa.literal(float(c), sa.Double()) for c in binning.cuts]
+            conditions = [target.value < c for c in cuts]
+        else:
+            conditions = bin_conditions(target, binning)
+        position = first + len(aggregates)
+        aggregates.append(_count_if(target.is_missing))
+        aggregates.extend(_count_if(c) for c in conditions)
+        layouts.append(BinLayout(target, binning, position, 1 + len(conditions), cumulative))
+    return aggregates, layouts
+
+
 def count_bins(
     conn: sa.Connection,
     source: sa.FromClause,
@@ -47,25 +112,20 @@ def count_bins(
 ) -> tuple[int, dict[str, Histogram]]:
     """Row count and histograms of every target over the window, in one query.
 
-    Each feature contributes ``SUM(CASE WHEN <bin condition> THEN 1 ELSE 0 END)``
-    per bin and one for its missing values; categorical features whose
-    "other" bin is not empty get a second small query naming the most
-    frequent unseen values.
+    Each feature contributes ``SUM(CASE WHEN <condition> THEN 1 ELSE 0 END)``
+    for its missing values and per bin (per cut for numeric features);
+    categorical features whose "other" bin is not empty get a second small
+    query naming the most frequent unseen values.
     """
-    aggregates: list[ColumnElement[Any]] = [sa.func.count()]
-    layout: list[tuple[Target, Binning, int]] = []
-    for target, binning in targets:
-        conditions = bin_conditions(target, binning)
-        layout.append((target, binning, len(conditions)))
-        aggregates.extend(_count_if(c) for c in conditions)
-        aggregates.append(_count_if(target.is_missing))
-    values = [int(v or 0) for v in run_aggregates(conn, source, where, aggregates)]
-    rows, position = values[0], 1
+    aggregates, layouts = bin_aggregates(targets, first=1)
+    values = [
+        int(v or 0) for v in run_aggregates(conn, source, where, [sa.func.count(), *aggregates])
+    ]
+    rows = values[0]
     out: dict[str, Histogram] = {}
-    for target, binning, k in layout:
-        counts = np.asarray(values[position : position + k], dtype=np.int64)
-        missing_count = values[position + k]
-        position += k + 1
+    for layout in layouts:
+        counts, missing_count = layout.decode(rows, values)
+        target, binning = layout.target, layout.binning
         unseen: dict[str, int] = {}
         if isinstance(binning, CategoricalBinning) and counts[-1] > 0:
             unseen = top_values(conn, source, where, target, binning.categories, UNSEEN_KEEP)
