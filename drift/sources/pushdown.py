@@ -93,7 +93,9 @@ def bin_aggregates(
         cumulative = _cumulative(binning)
         if cumulative:
             assert isinstance(binning, NumericBinning)
-            cuts = [sa.literal(float(c), sa.Double()) for c in binning.cuts]
+            cuts: list[ColumnElement[float]] = [
+                sa.literal(float(c), sa.Double()) for c in binning.cuts
+            ]
             conditions = [target.value < c for c in cuts]
         else:
             conditions = bin_conditions(target, binning)

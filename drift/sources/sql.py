@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import itertools
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -25,6 +26,12 @@ from drift.sources.relation import (
 from drift.sources.streaming import CHUNK_SIZE, fit_vocabulary, stream_histograms
 from drift.sources.text_pushdown import count_tokens_sql, fit_vocabulary_sql, supported
 from drift.sources.token_tally import token_shape
+from drift.sources.windowed import (
+    arithmetic_index,
+    count_bins_by_window,
+    window_index,
+    windows_per_query,
+)
 from drift.stats.binning import (
     Binning,
     CategoricalBinning,
@@ -301,3 +308,66 @@ class SqlSource:
     def __repr__(self) -> str:
         what = f"query={self.query!r}" if self.query else f"table={self.table!r}"
         return f"SqlSource({self.engine.url.render_as_string()!r}, {what})"
+
+    def window_histograms(
+        self,
+        binnings: Mapping[str, Binning],
+        bounds: Sequence[datetime],
+        *,
+        pushdown: bool | None = None,
+    ) -> Iterator[dict[str, Histogram]]:
+        """Histograms of each window ``[bounds[i], bounds[i + 1])``, oldest first.
+
+        The same histograms as calling :meth:`histograms` once per window,
+        but numeric and categorical features of many windows are counted by
+        one pass over the data, grouped by window index (see
+        :mod:`drift.sources.windowed`); at most
+        :func:`~drift.sources.windowed.windows_per_query` windows per query,
+        so memory stays bounded for any range. Text features, and every
+        feature when ``pushdown`` is false, are read window by window.
+
+        Parameters
+        ----------
+        binnings : mapping of str to Binning
+            Feature (column) name to the binning fitted on the reference.
+        bounds : sequence of datetime
+            Increasing, timezone-aware window bounds; ``n + 1`` of them for
+            ``n`` consecutive windows.
+        pushdown : bool, optional
+            Overrides the source's ``pushdown`` setting for this call.
+
+        Yields
+        ------
+        dict of str to Histogram
+            One per window, keyed like ``binnings``.
+        """
+        push = self.pushdown if pushdown is None else pushdown
+        if len(bounds) < 2 or any(a >= b for a, b in itertools.pairwise(bounds)):
+            raise ValueError("`bounds` must be at least two increasing instants.")
+        grouped = {n: b for n, b in binnings.items() if push and not isinstance(b, TokenBinning)}
+        alone = {n: b for n, b in binnings.items() if n not in grouped}
+        size = len(bounds) - 1
+        if grouped:
+            with self.engine.connect() as conn:
+                self._open(conn)
+            columns = 1 + sum(len(b.labels) + 1 for b in grouped.values())
+            case_tree = not arithmetic_index(self._style or "naive", self.dialect, bounds)
+            size = windows_per_query(columns, case_tree)
+        for first in range(0, len(bounds) - 1, size):
+            part = bounds[first : first + size + 1]
+            chunk: list[dict[str, Histogram]] = [{} for _ in range(len(part) - 1)]
+            if grouped:
+                with self.engine.connect() as conn:
+                    relation = self._open(conn)
+                    where = self._where(relation, part[0], part[-1])
+                    assert self.timestamp is not None and self._style is not None
+                    column = relation.column(self.timestamp)
+                    index = window_index(column, self._style, self.dialect, part)
+                    targets = [(self._target(relation, n, b.kind), b) for n, b in grouped.items()]
+                    chunk = count_bins_by_window(
+                        conn, relation.selectable, where, index, len(part) - 1, targets
+                    )
+            for i, (lo, hi) in enumerate(itertools.pairwise(part)):
+                if alone:
+                    chunk[i].update(self.histograms(alone, lo, hi, pushdown=push))
+                yield {name: chunk[i][name] for name in binnings}

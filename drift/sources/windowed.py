@@ -1,0 +1,296 @@
+"""Bin counts of many consecutive windows in one pass: ``GROUP BY`` window index.
+
+A backfill measures every window of a range. Instead of one query per
+window, each row's window index is computed in SQL and the bin counts of
+:mod:`drift.sources.pushdown` are grouped by it, so the range is read once.
+
+Two ways to compute the index:
+
+- Windows of one fixed length (``window: 1d``): integer arithmetic,
+  ``(epoch_micros(ts) - origin) / length``, with :class:`EpochMicros`
+  compiled per dialect to the exact integer microseconds since the Unix
+  epoch of the same timestamp the window filter compares (UTC for naive
+  columns). PostgreSQL: ``EXTRACT(EPOCH FROM ts)`` (numeric, exact);
+  DuckDB: ``epoch_us(ts)``; MariaDB/MySQL: ``TIMESTAMPDIFF(MICROSECOND,
+  '1970-01-01', ts)``, which unlike ``UNIX_TIMESTAMP`` does not depend on the
+  session time zone; SQLite: ``julianday`` (which the window filter also
+  compares) rounded to its exact integer milliseconds.
+- Anything else (cron schedules with windows of different lengths,
+  timestamps stored as epoch numbers, other dialects): a balanced tree of
+  ``CASE WHEN ts >= bound`` built from the very comparisons of the window
+  filter, about ``log2(n)`` comparisons a row, exact by construction.
+
+Windows without rows get histograms of zeros; each window equals what
+:func:`drift.sources.pushdown.count_bins` gives for it alone.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import numpy as np
+import sqlalchemy as sa
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.functions import FunctionElement
+
+from drift.sources.dialects import Dialect
+from drift.sources.predicates import Target
+from drift.sources.pushdown import MAX_COLUMNS, bin_aggregates
+from drift.sources.relation import TimestampStyle, window_clause
+from drift.stats.binning import Binning, CategoricalBinning
+from drift.stats.histogram import UNSEEN_KEEP, Histogram
+
+__all__ = [
+    "EpochMicros",
+    "WindowIndex",
+    "arithmetic_index",
+    "count_bins_by_window",
+    "window_index",
+    "windows_per_query",
+]
+
+#: Most result cells (windows x aggregates) one grouped query may return.
+MAX_CELLS = 2_000_000
+#: Most windows one ``CASE`` tree covers (its SQL grows with the windows).
+MAX_CASE_WINDOWS = 1024
+#: Dialects :class:`EpochMicros` compiles for.
+ARITHMETIC_DIALECTS = frozenset({"postgresql", "duckdb", "sqlite", "mariadb", "mysql"})
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_SQLITE_UNIX_EPOCH_MS = 210_866_760_000_000  # julianday('1970-01-01') * 86,400,000
+
+
+class EpochMicros(FunctionElement[int]):
+    """Integer microseconds since 1970-01-01 UTC of a timestamp expression."""
+
+    type = sa.BigInteger()
+    name = "epoch_micros"
+    inherit_cache = True
+
+
+class WindowIndex(FunctionElement[int]):
+    """``floor((epoch_micros - origin) / length)`` for non-negative differences.
+
+    Arguments: the :class:`EpochMicros` expression, then ``origin`` and
+    ``length`` in microseconds as integer literals (never user input).
+    """
+
+    type = sa.BigInteger()
+    name = "window_index"
+    inherit_cache = True
+
+
+@compiles(EpochMicros)
+def _epoch_default(element: EpochMicros, compiler: SQLCompiler, **kw: Any) -> str:
+    raise sa.exc.CompileError(f"no epoch_micros for dialect {compiler.dialect.name!r}")
+
+
+@compiles(EpochMicros, "postgresql")
+def _epoch_postgresql(element: EpochMicros, compiler: SQLCompiler, **kw: Any) -> str:
+    # EXTRACT returns numeric since PostgreSQL 14: exact, no float rounding.
+    return (
+        f"CAST(EXTRACT(EPOCH FROM {compiler.process(element.clauses, **kw)}) * 1000000 AS BIGINT)"
+    )
+
+
+@compiles(EpochMicros, "duckdb")
+def _epoch_duckdb(element: EpochMicros, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"epoch_us({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(EpochMicros, "mysql")
+@compiles(EpochMicros, "mariadb")
+def _epoch_mysql(element: EpochMicros, compiler: SQLCompiler, **kw: Any) -> str:
+    value = compiler.process(element.clauses, **kw)
+    return f"TIMESTAMPDIFF(MICROSECOND, '1970-01-01 00:00:00', {value})"
+
+
+@compiles(EpochMicros, "sqlite")
+def _epoch_sqlite(element: EpochMicros, compiler: SQLCompiler, **kw: Any) -> str:
+    # julianday() is SQLite's integer milliseconds / 86,400,000; the product
+    # is within 0.05 ms of that integer, so rounding recovers it exactly.
+    value = compiler.process(element.clauses, **kw)
+    return (
+        f"((CAST(round(julianday({value}) * 86400000.0) AS INTEGER)"
+        f" - {_SQLITE_UNIX_EPOCH_MS}) * 1000)"
+    )
+
+
+def _index_operands(element: WindowIndex, compiler: SQLCompiler, **kw: Any) -> tuple[str, ...]:
+    return tuple(compiler.process(c, **kw) for c in element.clauses)
+
+
+@compiles(WindowIndex)
+def _index_default(element: WindowIndex, compiler: SQLCompiler, **kw: Any) -> str:
+    value, origin, length = _index_operands(element, compiler, **kw)
+    return f"(({value} - {origin}) / {length})"
+
+
+@compiles(WindowIndex, "duckdb")
+def _index_duckdb(element: WindowIndex, compiler: SQLCompiler, **kw: Any) -> str:
+    value, origin, length = _index_operands(element, compiler, **kw)
+    return f"(({value} - {origin}) // {length})"
+
+
+@compiles(WindowIndex, "mysql")
+@compiles(WindowIndex, "mariadb")
+def _index_mysql(element: WindowIndex, compiler: SQLCompiler, **kw: Any) -> str:
+    value, origin, length = _index_operands(element, compiler, **kw)
+    return f"(({value} - {origin}) DIV {length})"
+
+
+def _micros(value: datetime | timedelta) -> int:
+    delta = value - _EPOCH if isinstance(value, datetime) else value
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+
+def _regular(bounds: Sequence[datetime]) -> timedelta | None:
+    steps = {b - a for a, b in itertools.pairwise(bounds)}
+    return steps.pop() if len(steps) == 1 else None
+
+
+def _timestamp_target(
+    column: ColumnElement[Any], style: TimestampStyle, dialect: Dialect
+) -> ColumnElement[Any]:
+    """The timestamp expression :func:`window_clause` compares, for ``EpochMicros``."""
+    if style == "text" and dialect.name != "sqlite":
+        return sa.cast(column, sa.DateTime())
+    return column
+
+
+def arithmetic_index(style: TimestampStyle, dialect: Dialect, bounds: Sequence[datetime]) -> bool:
+    """Whether :func:`window_index` computes the index by arithmetic (else a ``CASE`` tree).
+
+    Arithmetic needs equal-length windows, a datetime (not epoch-number)
+    timestamp and a dialect :class:`EpochMicros` compiles for; on SQLite the
+    bounds must fall on whole milliseconds, its timestamp resolution.
+    """
+    step = _regular(bounds)
+    if step is None or style == "epoch" or dialect.name not in ARITHMETIC_DIALECTS:
+        return False
+    return dialect.name != "sqlite" or (
+        _micros(bounds[0]) % 1000 == 0 and _micros(step) % 1000 == 0
+    )
+
+
+def window_index(
+    column: ColumnElement[Any],
+    style: TimestampStyle,
+    dialect: Dialect,
+    bounds: Sequence[datetime],
+) -> ColumnElement[int]:
+    """Which of the windows ``[bounds[i], bounds[i + 1])`` a row falls in.
+
+    Only meaningful for rows inside ``[bounds[0], bounds[-1])`` (the caller's
+    filter). Arithmetic where :func:`arithmetic_index` allows it, else a
+    ``CASE`` tree over the window filter's own comparisons.
+    """
+    if len(bounds) < 2:
+        raise ValueError("`bounds` must hold at least two instants (one window).")
+    if arithmetic_index(style, dialect, bounds):
+        epoch = EpochMicros(_timestamp_target(column, style, dialect))
+        origin, length = _micros(bounds[0]), _micros(bounds[1] - bounds[0])
+        return WindowIndex(epoch, sa.literal_column(str(origin)), sa.literal_column(str(length)))
+
+    def node(lo: int, hi: int) -> ColumnElement[int]:
+        if hi - lo == 1:
+            return sa.literal_column(str(lo), sa.BigInteger())
+        mid = (lo + hi) // 2
+        at_least = window_clause(column, style, dialect, bounds[mid], None)
+        return sa.case((at_least, node(mid, hi)), else_=node(lo, mid))
+
+    return node(0, len(bounds) - 1)
+
+
+def windows_per_query(columns: int, case_tree: bool) -> int:
+    """How many windows one grouped query may cover, for bounded result size."""
+    most = max(1, MAX_CELLS // max(1, columns))
+    return min(most, MAX_CASE_WINDOWS) if case_tree else most
+
+
+def count_bins_by_window(
+    conn: sa.Connection,
+    source: sa.FromClause,
+    where: ColumnElement[bool],
+    index: ColumnElement[int],
+    windows: int,
+    targets: Sequence[tuple[Target, Binning]],
+) -> list[dict[str, Histogram]]:
+    """Histograms of every target in each of ``windows`` windows, one pass.
+
+    ``where`` selects the rows of all the windows and ``index`` maps each to
+    its window, ``0 <= index < windows``. One ``GROUP BY`` query (a few when
+    there are more than ``MAX_COLUMNS`` aggregates); the unseen values of
+    categorical features come from one ranked query per such feature.
+    """
+    aggregates, layouts = bin_aggregates(targets, first=1)
+    columns = [sa.func.count(), *aggregates]
+    table = np.zeros((windows, len(columns)), dtype=np.int64)
+    key: ColumnElement[Any] = sa.literal_column("1")
+    for first in range(0, len(columns), MAX_COLUMNS):
+        part = columns[first : first + MAX_COLUMNS]
+        query = sa.select(index, *part).select_from(source).where(where).group_by(key)
+        for row in conn.execute(query):
+            w = int(row[0])
+            table[w, first : first + len(part)] = [int(v or 0) for v in row[1:]]
+    hists: list[dict[str, Histogram]] = [{} for _ in range(windows)]
+    decoded = {}
+    for layout in layouts:
+        decoded[layout.target.name] = [
+            layout.decode(int(table[w, 0]), table[w].tolist()) for w in range(windows)
+        ]
+    unseen: dict[str, list[dict[str, int]]] = {}
+    for layout in layouts:
+        binning = layout.binning
+        if isinstance(binning, CategoricalBinning) and any(
+            c[-1] > 0 for c, _ in decoded[layout.target.name]
+        ):
+            unseen[layout.target.name] = _unseen_by_window(
+                conn, source, where, index, windows, layout.target, binning.categories
+            )
+    for layout in layouts:
+        name = layout.target.name
+        for w, (counts, missing_count) in enumerate(decoded[name]):
+            extra = unseen[name][w] if name in unseen else {}
+            hists[w][name] = Histogram(layout.binning.labels, counts, missing_count, extra)
+    return hists
+
+
+def _unseen_by_window(
+    conn: sa.Connection,
+    source: sa.FromClause,
+    where: ColumnElement[bool],
+    index: ColumnElement[int],
+    windows: int,
+    target: Target,
+    categories: Sequence[str],
+) -> list[dict[str, int]]:
+    """The ``UNSEEN_KEEP`` most frequent unseen values of each window.
+
+    The same ranking as :func:`drift.sources.pushdown.top_values` (count
+    descending, then value in byte order), per window by ``ROW_NUMBER()``.
+    """
+    condition = sa.and_(where, sa.not_(target.is_missing))
+    if categories:
+        condition = sa.and_(condition, target.value.not_in(list(categories)))
+    grouped = (
+        sa.select(index.label("w"), target.value.label("v"), sa.func.count().label("n"))
+        .select_from(source)
+        .where(condition)
+        .group_by(sa.literal_column("1"), sa.literal_column("2"))
+        .subquery("unseen")
+    )
+    rank = sa.func.row_number().over(
+        partition_by=grouped.c.w, order_by=(grouped.c.n.desc(), grouped.c.v)
+    )
+    ranked = sa.select(grouped.c.w, grouped.c.v, grouped.c.n, rank.label("r")).subquery("ranked")
+    query = sa.select(ranked.c.w, ranked.c.v, ranked.c.n).where(ranked.c.r <= UNSEEN_KEEP)
+    out: list[dict[str, int]] = [{} for _ in range(windows)]
+    for w, value, n in conn.execute(query):
+        out[int(w)][str(value)] = int(n)
+    return out
