@@ -133,13 +133,32 @@ def _fit_key(monitor: MonitorConfig) -> str:
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:16]
 
 
+def _snapshot_reads(engine: sa.Engine) -> sa.Engine:
+    """``engine``, reading in REPEATABLE READ transactions where that gives one snapshot.
+
+    A window is read on one connection, in one transaction, but sometimes in
+    more than one statement (the bin counts, then the unseen values of a
+    categorical feature; wide monitors split their aggregates). Under READ
+    COMMITTED each statement would see the rows committed by then, so a table
+    growing during the read could report a window of 300 rows whose "new
+    values" hold a million rows inserted meanwhile. PostgreSQL's and
+    MariaDB/MySQL's REPEATABLE READ give the whole transaction the snapshot
+    of its first statement; the source is only read, so it never has to
+    retry a serialization failure.
+    """
+    if engine.dialect.name in ("postgresql", "mysql", "mariadb"):
+        return engine.execution_options(isolation_level="REPEATABLE READ")
+    return engine
+
+
 class _Sources:
     """The live source and, when the reference is separate, its own source."""
 
     def __init__(self, monitor: MonitorConfig, engine_factory: EngineFactory | None) -> None:
         self.engine = open_source(monitor.source, engine_factory=engine_factory)
+        self.reader = _snapshot_reads(self.engine)
         self.live = SqlSource(
-            self.engine,
+            self.reader,
             table=monitor.table,
             schema=monitor.db_schema,
             query=monitor.query,
@@ -155,7 +174,7 @@ class _Sources:
             return self.live, ref.start, ref.end
         bounded = ref.start is not None or ref.end is not None
         source = SqlSource(
-            self.engine,
+            self.reader,
             table=ref.table,
             schema=ref.schema,
             query=ref.query,
