@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 SRC    := drift tests dags migrations bench
 
-.PHONY: venv lint format test test-fast demo bench clean
+.PHONY: venv lint format test test-fast demo dashboard bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -32,6 +32,10 @@ test-fast: venv
 
 demo: venv
 	$(BIN)/python -m drift.airflow.demo
+
+# The dashboard over the demo's results (run `make demo` first): http://127.0.0.1:8050/
+dashboard: venv
+	$(BIN)/drift dashboard --results-url sqlite:///.demo/drift.db --host 127.0.0.1 --port 8050
 
 bench: venv
 	$(BIN)/python bench/bench_compare.py

@@ -74,8 +74,15 @@ def database(backend: str) -> Iterator[str]:
         admin.dispose()
 
 
-def fill(store: ResultsStore, monitor: str, runs: int, features: int, rng: random.Random) -> None:
-    """Bulk-insert ``runs`` hourly runs of ``features`` features (one metric each)."""
+def fill(
+    store: ResultsStore,
+    monitor: str,
+    runs: int,
+    features: int,
+    rng: random.Random,
+    metrics: tuple[str, ...] = ("kl",),
+) -> None:
+    """Bulk-insert ``runs`` hourly runs of ``features`` features (``metrics`` each)."""
     names = [f"f{j:02d}" for j in range(features)]
     run_ids = new_ids(runs)
     run_rows, score_rows, hist_rows = [], [], []
@@ -91,16 +98,20 @@ def fill(store: ResultsStore, monitor: str, runs: int, features: int, rng: rando
         )  # fmt: skip
         for name in names:
             value = rng.expovariate(50)
-            score_rows.append(
-                {
-                    "run_id": run_ids[i], "monitor": monitor, "feature": name, "metric": "kl",
-                    "window_start": start, "window_end": end, "value": value,
-                    "value_corrected": value / 2, "p_value": rng.random(), "p_adjusted": 1.0,
-                    "n_current": 1000, "n_reference": 10000, "missing_rate": 0.01,
-                    "severity": "ok", "warn_threshold": 0.05, "critical_threshold": 0.2,
-                    "smoothing": "lidstone", "alpha": 0.5,
-                }
-            )  # fmt: skip
+            for metric in metrics:
+                kl = metric == "kl"
+                score_rows.append(
+                    {
+                        "run_id": run_ids[i], "monitor": monitor, "feature": name,
+                        "metric": metric, "window_start": start, "window_end": end,
+                        "value": value, "value_corrected": value / 2 if kl else None,
+                        "p_value": rng.random(), "p_adjusted": 1.0,
+                        "n_current": 1000, "n_reference": 10000, "missing_rate": 0.01,
+                        "severity": "ok", "warn_threshold": 0.05 if kl else None,
+                        "critical_threshold": 0.2 if kl else None,
+                        "smoothing": "lidstone", "alpha": 0.5,
+                    }
+                )  # fmt: skip
             counts = [rng.randrange(50, 150) for _ in range(BINS)]
             hist_rows.append(
                 {

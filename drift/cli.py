@@ -1,4 +1,4 @@
-"""The ``drift`` command: results database, monitor checks, runs and backfills."""
+"""The ``drift`` command: results database, monitor checks, runs, backfills and the dashboard."""
 
 from __future__ import annotations
 
@@ -186,6 +186,27 @@ def _backfill(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+def _dashboard(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from drift.dashboard import create_app
+    from drift.store import ResultsStore
+
+    url = results_url(args.url)
+    store = ResultsStore(url)
+    store.check_schema()  # a store that is missing or behind fails now, with the fix
+    if args.host not in ("127.0.0.1", "localhost", "::1"):
+        print(
+            f"drift: warning: serving on {args.host}: anyone who can reach it can read "
+            "the results (the dashboard has no login of its own; inside Airflow it "
+            "uses Airflow's)",
+            file=sys.stderr,
+        )
+    print(f"drift dashboard for {safe_url(url)}: http://{args.host}:{args.port}/", flush=True)
+    uvicorn.run(create_app(store), host=args.host, port=args.port, log_level="warning")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``drift`` command."""
     parser = argparse.ArgumentParser(prog="drift", description=__doc__)
@@ -234,6 +255,12 @@ def build_parser() -> argparse.ArgumentParser:
     fill.add_argument("--end", type=_instant, required=True, help="range end, ISO-8601")
     _url_option(fill)
     fill.set_defaults(handler=_backfill)
+
+    dash = commands.add_parser("dashboard", help="serve the read-only drift dashboard")
+    dash.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    dash.add_argument("--port", type=int, default=8050, help="port (default 8050)")
+    _url_option(dash)
+    dash.set_defaults(handler=_dashboard)
     return parser
 
 

@@ -14,6 +14,7 @@ import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -116,3 +117,48 @@ def _mariadb_database() -> Iterator[str]:
         with admin.connect() as conn:
             conn.execute(sa.text(f"DROP DATABASE IF EXISTS `{name}`"))
         admin.dispose()
+
+
+DEMO_MONITOR = Path(__file__).resolve().parents[1] / "dags" / "monitors" / "demo_events.yaml"
+
+
+def fill_demo_results(results_url: str, source_path: Path) -> None:
+    """Fill ``results_url`` the way ``make demo`` does, without Airflow.
+
+    The demo source is written to ``source_path`` and the demo monitor
+    (``dags/monitors/demo_events.yaml``) is run by the pipeline for each
+    daily window the demo DAG runs (2024-05-15 to 2024-05-28), recording its
+    alerts; nobody is notified.
+    """
+    from datetime import timedelta
+
+    from drift.config import load_monitor
+    from drift.demo import DEMO_START, make_demo_source
+    from drift.pipeline import backfill
+    from drift.store import ResultsStore, upgrade
+
+    source_url = f"sqlite:///{source_path}"
+    make_demo_source(source_url)
+    os.environ["DRIFT_DEMO_SOURCE_URL"] = source_url
+    upgrade(results_url)
+    store = ResultsStore(results_url)
+    try:
+        start = DEMO_START + timedelta(days=14)
+        backfill(load_monitor(DEMO_MONITOR), start, start + timedelta(days=14), store=store)
+    finally:
+        store.close()
+
+
+@pytest.fixture(scope="session")
+def fill_demo() -> Any:
+    """:func:`fill_demo_results`, for tests that fill a store of their own."""
+    return fill_demo_results
+
+
+@pytest.fixture(scope="session")
+def demo_results(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A SQLite results store filled by the demo monitor (see :func:`fill_demo_results`)."""
+    folder = tmp_path_factory.mktemp("demo")
+    url = f"sqlite:///{folder / 'drift.db'}"
+    fill_demo_results(url, folder / "source.db")
+    return url

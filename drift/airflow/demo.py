@@ -101,8 +101,8 @@ def main() -> int:
         "drift://demo_events got an event for each window with drift."
     )
     _say(
-        "look at the history: `drift backfill` / `drift run`, or query .demo/drift.db "
-        "(tables drift_run, drift_score, drift_histogram)"
+        "look at the history: `make dashboard`, then open http://127.0.0.1:8050/ "
+        "(or query .demo/drift.db: tables drift_run, drift_score, drift_histogram)"
     )
     return 0
 

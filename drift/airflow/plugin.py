@@ -45,37 +45,11 @@ def _guards() -> list[Any]:
     return [Depends(requires_authenticated())]
 
 
-def _fallback_app() -> FastAPI:
-    """Monitors and their latest window as JSON, until ``drift.dashboard`` exists."""
-    app = FastAPI(title="airflow-drift")
-
-    @app.get("/")
-    @app.get("/api/monitors")
-    def monitors() -> list[dict[str, Any]]:
-        from drift.airflow.connections import open_results_store
-
-        with open_results_store() as store:
-            return [
-                {
-                    "name": m.name,
-                    "last_window_end": m.last_window_end.isoformat() if m.last_window_end else None,
-                    "last_status": m.last_status,
-                    "open_alerts": m.open_alerts,
-                }
-                for m in store.monitors_overview()
-            ]
-
-    return app
-
-
 def _dashboard() -> ASGIApp:
-    """``drift.dashboard.create_app(results_url())``, or the JSON fallback."""
+    """``drift.dashboard.create_app`` over the results store of this deployment."""
     from drift.airflow.connections import results_url
+    from drift.dashboard import create_app
 
-    try:
-        from drift.dashboard import create_app  # type: ignore[attr-defined,import-untyped,import-not-found,unused-ignore]
-    except ImportError:
-        return _fallback_app()
     app: ASGIApp = create_app(results_url())
     return app
 

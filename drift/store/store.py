@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from drift.store.alert_rows import AlertRows
 from drift.store.reads import Reads
+from drift.store.summaries import Summaries
 from drift.store.writes import Writes
 
 __all__ = ["ResultsStore"]
 
 
-class ResultsStore(Writes, Reads, AlertRows):
+class ResultsStore(Writes, Reads, Summaries, AlertRows):
     """Reads and writes the ``drift_*`` results tables.
 
     Parameters

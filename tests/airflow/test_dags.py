@@ -183,21 +183,26 @@ def test_the_plugin_app_refuses_a_forged_token(api_client: Any) -> None:
 
 
 def test_the_plugin_app_answers_an_airflow_user(
-    api_client: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    api_client: Any, demo_results: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """The dashboard, mounted in Airflow's API server: pages, API and plotly.js under /drift."""
     from airflow.api_fastapi.app import get_auth_manager
     from airflow.api_fastapi.auth.managers.simple.user import SimpleAuthManagerUser
 
-    from drift.store import upgrade
-
-    results = f"sqlite:///{tmp_path / 'drift.db'}"
-    upgrade(results)
-    monkeypatch.setenv("DRIFT_RESULTS_URL", results)
+    monkeypatch.setenv("DRIFT_RESULTS_URL", demo_results)
     token = get_auth_manager().generate_jwt(SimpleAuthManagerUser(username="ann", role="viewer"))
-    for path in ("/drift/", "/drift/api/monitors"):
-        response = api_client.get(path, headers={"Authorization": f"Bearer {token}"})
-        assert response.status_code == 200, path
-        assert response.json() == []
+    bearer = {"Authorization": f"Bearer {token}"}
+    overview = api_client.get("/drift/", headers=bearer)
+    assert overview.status_code == 200
+    assert overview.headers["content-type"].startswith("text/html")
+    assert 'href="/drift/monitors/demo_events"' in overview.text
+    assert 'src="/drift/static/plotly.min.js"' in overview.text
+    monitors = api_client.get("/drift/api/monitors", headers=bearer).json()
+    assert [m["name"] for m in monitors] == ["demo_events"]
+    page = api_client.get("/drift/monitors/demo_events", headers=bearer)
+    assert page.status_code == 200
+    assert f'href="/drift/runs/{monitors[0]["last_run_id"]}"' in page.text
+    assert api_client.get("/drift/static/plotly.min.js", headers=bearer).status_code == 200
     api_client.cookies.set("_token", token)  # how the Airflow UI's iframe calls it
     try:
         assert api_client.get("/drift/").status_code == 200

@@ -1,0 +1,129 @@
+"""The dashboard's JSON API (read-only; every input validated, every query bound)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path, Query, Request
+
+from drift.dashboard import data
+from drift.dashboard.schemas import (
+    AlertOut,
+    Grid,
+    MonitorDetail,
+    MonitorSummary,
+    RunDetail,
+    RunSummary,
+    Series,
+)
+from drift.store import ResultsStore
+
+__all__ = ["End", "Metric", "MonitorName", "Start", "Store", "check_metric", "get_store", "router"]
+
+
+def get_store(request: Request) -> ResultsStore:
+    """The app's results store (one per app, made by :func:`drift.dashboard.create_app`)."""
+    store: ResultsStore = request.app.state.store
+    return store
+
+
+Store = Annotated[ResultsStore, Depends(get_store)]
+MonitorName = Annotated[str, Path(min_length=1, max_length=200, description="Monitor name")]
+Start = Annotated[
+    datetime | None,
+    Query(description="Show windows ending after this time (ISO 8601; UTC unless a zone is given)"),
+]
+End = Annotated[
+    datetime | None, Query(description="Show windows ending at or before this time (ISO 8601)")
+]
+Metric = Annotated[
+    str, Query(min_length=1, max_length=50, pattern=r"^[a-z_]+$", description="A stored metric")
+]
+
+router = APIRouter(prefix="/api", tags=["api"])
+
+
+@router.get("/health")
+def health() -> dict[str, str]:
+    """Liveness: the app answers (the store is not touched)."""
+    return {"status": "ok"}
+
+
+@router.get("/monitors")
+def list_monitors(store: Store) -> list[MonitorSummary]:
+    """Every monitor with its latest window, status, open alerts and a sparkline of KL."""
+    return data.overview(store)
+
+
+@router.get("/monitors/{name}")
+def get_monitor(store: Store, name: MonitorName) -> MonitorDetail:
+    """One monitor: its features, thresholds, latest run, open alerts and default range."""
+    return data.monitor_detail(store, name)
+
+
+@router.get("/monitors/{name}/runs")
+def list_runs(
+    store: Store,
+    name: MonitorName,
+    start: Start = None,
+    end: End = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> list[RunSummary]:
+    """The monitor's newest runs in the range, newest first."""
+    detail = data.monitor_detail(store, name)
+    return data.runs(store, name, data.resolve_range(detail, start, end), limit)
+
+
+def check_metric(detail: MonitorDetail, metric: str) -> None:
+    """Raise :class:`data.NotFoundError` unless the monitor stores ``metric``."""
+    if metric not in {"kl", *detail.metrics}:
+        raise data.NotFoundError(
+            f"monitor {detail.name!r} stores no metric {metric!r} "
+            f"(it stores {', '.join(sorted({'kl', *detail.metrics}))})"
+        )
+
+
+@router.get("/monitors/{name}/heatmap")
+def get_heatmap(
+    store: Store, name: MonitorName, start: Start = None, end: End = None, metric: Metric = "kl"
+) -> Grid:
+    """Feature x window grid of one metric (bias-corrected KL for ``kl``), at most 200 columns."""
+    detail = data.monitor_detail(store, name)
+    check_metric(detail, metric)
+    return data.heatmap(store, name, metric, data.resolve_range(detail, start, end))
+
+
+@router.get("/monitors/{name}/features/{feature}/series")
+def get_series(
+    store: Store,
+    name: MonitorName,
+    feature: Annotated[str, Path(min_length=1, max_length=200)],
+    start: Start = None,
+    end: End = None,
+) -> Series:
+    """One feature's metrics over time, with the thresholds in force and alert markers."""
+    detail = data.monitor_detail(store, name)
+    return data.feature_series(store, detail, feature, data.resolve_range(detail, start, end))
+
+
+@router.get("/monitors/{name}/alerts")
+def list_alerts(
+    store: Store,
+    name: MonitorName,
+    state: Annotated[str | None, Query(pattern="^(open|resolved)$")] = None,
+) -> list[AlertOut]:
+    """The monitor's alerts, oldest first (``state`` filters open or resolved ones)."""
+    data.monitor_detail(store, name)
+    rows = store.open_alerts(name) if state == "open" else store.alerts(name)
+    if state == "resolved":
+        rows = [a for a in rows if a.state == "resolved"]
+    return [data.alert_out(a) for a in rows]
+
+
+@router.get("/runs/{run_id}")
+def get_run(
+    store: Store, run_id: Annotated[int, Path(ge=0, lt=2**53, description="Run id")]
+) -> RunDetail:
+    """One run: every feature's live histogram beside the reference's, scores and alerts."""
+    return data.run_detail(store, run_id)

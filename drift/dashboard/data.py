@@ -1,0 +1,282 @@
+"""What each page and API call shows, read from the results store.
+
+Every function takes validated inputs (a monitor that exists, an aware UTC
+range) and returns the API's models; the JSON API returns them as they are
+and the HTML pages embed them for their charts. Unknown monitors, runs and
+features raise :class:`NotFoundError`; impossible ranges :class:`BadRangeError`.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from drift.dashboard.schemas import (
+    AlertOut,
+    FeatureInfo,
+    FeatureRun,
+    Grid,
+    MonitorDetail,
+    MonitorSummary,
+    NotificationOut,
+    RunDetail,
+    RunSummary,
+    ScoreOut,
+    Series,
+    SparkPoint,
+    TimeRange,
+    TopBin,
+)
+from drift.durations import parse_duration
+from drift.store import AlertRow, ResultsStore
+from drift.store.summaries import SEVERITY_RANK, Bucketed
+
+__all__ = [
+    "MAX_RANGE",
+    "BadRangeError",
+    "NotFoundError",
+    "alert_out",
+    "feature_series",
+    "heatmap",
+    "monitor_detail",
+    "overview",
+    "resolve_range",
+    "run_detail",
+    "runs",
+]
+
+#: The longest range a page or API call may ask for.
+MAX_RANGE = timedelta(days=3 * 366)
+#: Windows shown by default: this many of the monitor's windows, and at least a week.
+DEFAULT_WINDOWS = 30
+MIN_DEFAULT_SPAN = timedelta(days=7)
+TOP_BINS = 10
+
+
+class NotFoundError(LookupError):
+    """A monitor, run or feature that the store does not have (HTTP 404)."""
+
+
+class BadRangeError(ValueError):
+    """A time range that cannot be shown (HTTP 422)."""
+
+
+def _aware(value: datetime) -> datetime:
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def alert_out(a: AlertRow) -> AlertOut:
+    return AlertOut(
+        id=a.id, feature=a.feature, severity=a.severity, state=a.state, message=a.message,
+        opened_run_id=a.opened_run_id, last_run_id=a.last_run_id,
+        resolved_run_id=a.resolved_run_id, created_at=a.created_at, updated_at=a.updated_at,
+        notified_at=a.notified_at,
+    )  # fmt: skip
+
+
+def _worst(severities: Any) -> str | None:
+    known = [s for s in severities if s in SEVERITY_RANK]
+    return max(known, key=SEVERITY_RANK.__getitem__) if known else None
+
+
+def overview(store: ResultsStore) -> list[MonitorSummary]:
+    """Every monitor with its latest window, status, open alerts and a sparkline."""
+    out = []
+    for m in store.monitors_overview():
+        config = store.monitor_config(m.name) or {}
+        latest = store.run_scores(m.last_run_id) if m.last_run_id is not None else []
+        out.append(
+            MonitorSummary(
+                name=m.name, description=str(config.get("description") or ""),
+                last_run_id=m.last_run_id, last_window_start=m.last_window_start,
+                last_window_end=m.last_window_end, last_status=m.last_status,
+                last_severity=_worst(s.severity for s in latest), open_alerts=m.open_alerts,
+                sparkline=[SparkPoint(window_end=e, value=v) for e, v in store.sparkline(m.name)],
+            )
+        )  # fmt: skip
+    return out
+
+
+def _config(store: ResultsStore, name: str) -> dict[str, Any]:
+    config = store.monitor_config(name)
+    if config is None:
+        raise NotFoundError(f"no monitor named {name!r} in the results store")
+    return config
+
+
+def _window_length(config: dict[str, Any]) -> timedelta | None:
+    window = config.get("window")
+    if window is None:
+        return None
+    try:
+        return (
+            parse_duration(window) if isinstance(window, str) else timedelta(seconds=float(window))
+        )
+    except (ValueError, TypeError):
+        return None
+
+
+def _default_range(config: dict[str, Any], last_end: datetime | None) -> TimeRange:
+    end = last_end or datetime.now(UTC).replace(microsecond=0)
+    length = _window_length(config) or timedelta(days=1)
+    return TimeRange(start=end - max(MIN_DEFAULT_SPAN, DEFAULT_WINDOWS * length), end=end)
+
+
+def monitor_detail(store: ResultsStore, name: str) -> MonitorDetail:
+    """What the monitor watches, its thresholds, latest run, open alerts and default range."""
+    config = _config(store, name)
+    status = next((m for m in store.monitors_overview() if m.name == name), None)
+    thresholds = config.get("thresholds") or {}
+    features = [
+        FeatureInfo(name=str(f.get("name")), kind=f.get("kind"))
+        for f in (config.get("features") or [])
+        if isinstance(f, dict)
+    ]
+    last_end = status.last_window_end if status else None
+    return MonitorDetail(
+        name=name, description=str(config.get("description") or ""),
+        window=None if config.get("window") is None else str(config["window"]),
+        schedule=config.get("schedule"), reference=dict(config.get("reference") or {}),
+        features=features, metrics=[str(m) for m in config.get("metrics") or ["kl"]],
+        threshold_metric=str(thresholds.get("metric", "kl")),
+        warn=float(thresholds.get("warn", math.nan)),
+        critical=float(thresholds.get("critical", math.nan)),
+        last_run_id=status.last_run_id if status else None, last_window_end=last_end,
+        last_status=status.last_status if status else None,
+        open_alerts=[alert_out(a) for a in store.open_alerts(name)],
+        default_range=_default_range(config, last_end),
+    )  # fmt: skip
+
+
+def resolve_range(detail: MonitorDetail, start: datetime | None, end: datetime | None) -> TimeRange:
+    """The range asked for, with the monitor's defaults for what was left out.
+
+    Raises
+    ------
+    BadRangeError
+        If ``start`` is not before ``end`` or the range is longer than
+        :data:`MAX_RANGE`.
+    """
+    default = detail.default_range
+    if end is None:
+        end = default.end if start is None else _aware(start) + (default.end - default.start)
+    end = _aware(end)
+    start = _aware(start) if start is not None else end - (default.end - default.start)
+    if start >= end:
+        raise BadRangeError(f"start ({start.isoformat()}) must be before end ({end.isoformat()})")
+    if end - start > MAX_RANGE:
+        raise BadRangeError(
+            f"range of {(end - start).days} days is too long: at most {MAX_RANGE.days} days"
+        )
+    return TimeRange(start=start, end=end)
+
+
+def runs(store: ResultsStore, name: str, span: TimeRange, limit: int) -> list[RunSummary]:
+    """The newest ``limit`` runs in ``span``, newest first."""
+    return [RunSummary(**row) for row in store.latest_runs(name, span.start, span.end, limit)]
+
+
+def _grid_fields(b: Bucketed, span: TimeRange) -> dict[str, Any]:
+    return {
+        "names": list(b.names), "ends": list(b.ends),
+        "values": [list(v) for v in b.values], "severities": [list(v) for v in b.severities],
+        "run_ids": [list(v) for v in b.run_ids],
+        "bucket_seconds": None if b.width is None else int(b.width.total_seconds()),
+        "range": span,
+    }  # fmt: skip
+
+
+def heatmap(store: ResultsStore, name: str, metric: str, span: TimeRange) -> Grid:
+    """Every feature's ``metric`` over ``span`` (at most 200 columns)."""
+    grid = store.heatmap_grid(name, metric, span.start, span.end)
+    return Grid(metric=metric, **_grid_fields(grid, span))
+
+
+def feature_series(
+    store: ResultsStore, detail: MonitorDetail, feature: str, span: TimeRange
+) -> Series:
+    """One feature's stored metrics over ``span``, its thresholds and its alerts."""
+    known = {f.name for f in detail.features}
+    if known and feature not in known:
+        raise NotFoundError(f"monitor {detail.name!r} has no feature {feature!r}")
+    grid = store.feature_series(detail.name, feature, span.start, span.end)
+    thresholds = {
+        metric: [warn, critical]
+        for metric, (warn, critical) in store.thresholds_of(detail.last_run_id).items()
+    }
+    markers = [
+        {**m, "window_end": m["window_end"]}
+        for m in store.alert_markers(detail.name, span.start, span.end)
+        if m["feature"] == feature
+    ]
+    return Series(
+        feature=feature, thresholds=thresholds, alerts=markers, **_grid_fields(grid, span)
+    )
+
+
+def _share(counts: tuple[int, ...], i: int) -> float:
+    total = sum(counts)
+    return counts[i] / total if total else 0.0
+
+
+def _finite(value: float | None) -> float | None:
+    return None if value is None or not math.isfinite(value) else float(value)
+
+
+def run_detail(store: ResultsStore, run_id: int) -> RunDetail:
+    """One run: every feature's histograms beside the reference's, scores and alerts."""
+    run = store.run(run_id)
+    if run is None:
+        raise NotFoundError(f"no run with id {run_id} in the results store")
+    scores = store.run_scores(run_id)
+    by_feature: dict[str, list[Any]] = {}
+    for s in scores:
+        by_feature.setdefault(s.feature, []).append(s)
+    histograms = {h.feature: h for h in store.run_histograms(run_id)}
+    features = []
+    for feature in sorted(set(by_feature) | set(histograms)):
+        rows = by_feature.get(feature, [])
+        first = rows[0] if rows else None
+        h = histograms.get(feature)
+        labels, counts = (h.labels, h.counts) if h else ((), ())
+        reference = h.reference_counts if h else ()
+        contributions = [_finite(c) for c in h.contributions] if h else []
+        ranked = sorted(
+            (i for i, c in enumerate(contributions) if c is not None and c > 0),
+            key=lambda i: -(contributions[i] or 0.0),
+        )[:TOP_BINS]
+        features.append(
+            FeatureRun(
+                feature=feature, severity=_worst(s.severity for s in rows) or "ok",
+                p_value=first.p_value if first else None,
+                p_adjusted=first.p_adjusted if first else None,
+                n_current=first.n_current if first else sum(counts),
+                n_reference=first.n_reference if first else sum(reference),
+                missing_rate=first.missing_rate if first else 0.0,
+                scores=[
+                    ScoreOut(metric=s.metric, value=s.value, value_corrected=s.value_corrected,
+                             warn_threshold=s.warn_threshold,
+                             critical_threshold=s.critical_threshold)
+                    for s in rows
+                ],
+                labels=list(labels), counts=list(counts), reference_counts=list(reference),
+                contributions=contributions,
+                top_bins=[
+                    TopBin(label=labels[i], contribution=contributions[i],
+                           live_share=_share(counts, i), reference_share=_share(reference, i))
+                    for i in ranked
+                ],
+            )
+        )  # fmt: skip
+    said = store.run_alerts(run_id)
+    previous, following = store.neighbour_runs(run.monitor, run.window_end)
+    return RunDetail(
+        id=run.id, monitor=run.monitor, window_start=run.window_start,
+        window_end=run.window_end, status=run.status, error=run.error,
+        started_at=run.started_at, finished_at=run.finished_at,
+        duration_seconds=run.duration_seconds, airflow_run_id=run.airflow_run_id,
+        features=features, alerts=[alert_out(a) for a in said.alerts],
+        notifications=[NotificationOut(**n) for n in said.notifications],
+        previous_run_id=previous, next_run_id=following,
+    )  # fmt: skip

@@ -1,0 +1,131 @@
+"""The dashboard's HTML pages: overview, monitor and run.
+
+Pages are rendered by Jinja2 with autoescaping (every value from the store is
+escaped), and each embeds its data as JSON for the charts, which
+``static/dashboard.js`` draws with the plotly.js bundled in the ``plotly``
+package. Links carry the mount's ``root_path`` (see :func:`link`), so they
+work standalone and under Airflow's ``/drift`` prefix.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path as FilePath
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Path, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.templating import Jinja2Templates
+
+from drift.dashboard import data
+from drift.dashboard.api import End, Metric, MonitorName, Start, Store, check_metric
+
+__all__ = ["link", "router", "templates"]
+
+templates = Jinja2Templates(directory=FilePath(__file__).with_name("templates"))
+router = APIRouter(include_in_schema=False)
+
+
+def link(request: Request, route: str, query: dict[str, Any] | None = None, **params: Any) -> str:
+    """The path of this app's ``route`` under the mount's prefix, with a query string.
+
+    Paths come from this app's own router plus the request's ``root_path``,
+    not from ``request.url_for``: that searches the outermost app's routes,
+    which inside Airflow cannot see into the guarded mount.
+    """
+    path = request.app.router.url_path_for(route, **{k: str(v) for k, v in params.items()})
+    full = str(request.scope.get("root_path", "")).rstrip("/") + str(path)
+    given = {k: v for k, v in (query or {}).items() if v is not None}
+    return f"{full}?{urlencode(given)}" if given else full
+
+
+templates.env.globals["link"] = link
+
+
+def _render(request: Request, template: str, **context: Any) -> HTMLResponse:
+    return templates.TemplateResponse(request, template, context)
+
+
+@router.get("/", response_class=HTMLResponse, name="page_overview")
+def overview_page(request: Request, store: Store) -> HTMLResponse:
+    """Every monitor: its last window, status, open alerts and a sparkline."""
+    monitors = data.overview(store)
+    payload = {
+        "monitors": [m.model_dump(mode="json") for m in monitors],
+        "links": {"monitor": link(request, "page_monitor", name="__NAME__")},
+    }
+    return _render(request, "overview.html", monitors=monitors, payload=payload)
+
+
+@router.get("/monitors/{name}", response_class=HTMLResponse, name="page_monitor")
+def monitor_page(
+    request: Request,
+    store: Store,
+    name: MonitorName,
+    start: Start = None,
+    end: End = None,
+    metric: Metric = "kl",
+    feature: Annotated[str | None, Query(max_length=200)] = None,
+) -> HTMLResponse:
+    """One monitor over a time range: heatmap, a feature's metrics, runs and alerts."""
+    detail = data.monitor_detail(store, name)
+    check_metric(detail, metric)
+    span = data.resolve_range(detail, start, end)
+    grid = data.heatmap(store, name, metric, span)
+    if feature is None:
+        feature = _most_drifted(grid) or (detail.features[0].name if detail.features else None)
+    series = data.feature_series(store, detail, feature, span) if feature else None
+    runs = data.runs(store, name, span, 50)
+    here = {"start": span.start.isoformat(), "end": span.end.isoformat()}
+    payload = {
+        "monitor": detail.model_dump(mode="json"),
+        "heatmap": grid.model_dump(mode="json"),
+        "series": None if series is None else series.model_dump(mode="json"),
+        "metric": metric,
+        "links": {
+            "run": link(request, "page_run", run_id="0").removesuffix("0") + "__ID__",
+            "monitor": link(request, "page_monitor", name=name),
+            "here": here,
+        },
+    }
+    return _render(
+        request, "monitor.html", detail=detail, span=span, metric=metric, feature=feature,
+        runs=runs, payload=payload, presets=_presets(span.end),
+    )  # fmt: skip
+
+
+@router.get("/runs/{run_id}", response_class=HTMLResponse, name="page_run")
+def run_page(
+    request: Request, store: Store, run_id: Annotated[int, Path(ge=0, lt=2**53)]
+) -> HTMLResponse:
+    """One run: reference vs live histograms per feature, the bins driving drift, alerts."""
+    run = data.run_detail(store, run_id)
+    payload = {"run": run.model_dump(mode="json")}
+    return _render(request, "run.html", run=run, payload=payload)
+
+
+@router.get("/monitors/{name}/runs/{run_id}", name="page_monitor_run")
+def monitor_run_page(
+    request: Request, store: Store, name: MonitorName, run_id: Annotated[int, Path(ge=0, lt=2**53)]
+) -> RedirectResponse:
+    """The address alert messages link to: redirects to the run's page."""
+    run = store.run(run_id)
+    if run is None or run.monitor != name:
+        raise data.NotFoundError(f"monitor {name!r} has no run with id {run_id}")
+    return RedirectResponse(link(request, "page_run", run_id=run_id), status_code=307)
+
+
+def _most_drifted(grid: Any) -> str | None:
+    """The feature with the largest value in the grid's latest column."""
+    if not grid.names or not grid.ends:
+        return None
+    last = [row[-1] if row[-1] is not None else -1.0 for row in grid.values]
+    return str(grid.names[max(range(len(last)), key=last.__getitem__)])
+
+
+def _presets(end: Any) -> list[tuple[str, str]]:
+    """Quick ranges ending at ``end``: (label, start as ISO text)."""
+    from datetime import timedelta
+
+    spans = [("1 day", 1), ("7 days", 7), ("30 days", 30), ("90 days", 90), ("1 year", 365)]
+    return [(label, (end - timedelta(days=days)).isoformat()) for label, days in spans]

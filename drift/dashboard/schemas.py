@@ -1,0 +1,207 @@
+"""The dashboard's JSON API, as pydantic models (they make its OpenAPI schema)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+__all__ = [
+    "AlertOut",
+    "FeatureRun",
+    "Grid",
+    "MonitorDetail",
+    "MonitorSummary",
+    "NotificationOut",
+    "RunDetail",
+    "RunSummary",
+    "Series",
+    "SparkPoint",
+    "TimeRange",
+]
+
+
+class _Out(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+
+class SparkPoint(_Out):
+    """The worst KL over a monitor's features in one window."""
+
+    window_end: datetime
+    value: float | None
+
+
+class MonitorSummary(_Out):
+    """A monitor on the overview: its latest window, status and open alerts."""
+
+    name: str
+    description: str = ""
+    last_run_id: int | None
+    last_window_start: datetime | None
+    last_window_end: datetime | None
+    last_status: str | None
+    last_severity: str | None = Field(None, description="Worst feature severity of the latest run")
+    open_alerts: int
+    sparkline: list[SparkPoint]
+
+
+class AlertOut(_Out):
+    """An alert (incident) of one monitor and feature."""
+
+    id: int
+    feature: str
+    severity: str
+    state: str
+    message: str | None
+    opened_run_id: int | None
+    last_run_id: int | None
+    resolved_run_id: int | None
+    created_at: datetime
+    updated_at: datetime
+    notified_at: datetime | None
+
+
+class NotificationOut(_Out):
+    """What was sent (or is waiting to be sent) about an alert."""
+
+    alert_id: int
+    event: str
+    severity: str
+    title: str
+    body: str
+    sent_at: datetime | None
+    attempts: int
+    last_error: str | None
+
+
+class FeatureInfo(_Out):
+    """A monitored feature as configured."""
+
+    name: str
+    kind: str | None
+
+
+class TimeRange(_Out):
+    """The windows shown: those ending in ``(start, end]`` (UTC)."""
+
+    start: datetime
+    end: datetime
+
+
+class MonitorDetail(_Out):
+    """A monitor: what it watches, its thresholds, its latest run and open alerts."""
+
+    name: str
+    description: str
+    window: str | None
+    schedule: str | None
+    reference: dict[str, Any]
+    features: list[FeatureInfo]
+    metrics: list[str]
+    threshold_metric: str
+    warn: float
+    critical: float
+    last_run_id: int | None
+    last_window_end: datetime | None
+    last_status: str | None
+    open_alerts: list[AlertOut]
+    default_range: TimeRange
+
+
+class RunSummary(_Out):
+    """One run (window) of a monitor."""
+
+    id: int
+    window_start: datetime
+    window_end: datetime
+    status: str
+    error: str | None
+    duration_seconds: float | None
+    severity: str | None = Field(None, description="Worst feature severity of the run")
+
+
+class Grid(_Out):
+    """Values of several series over time buckets: a heatmap or one feature's metrics.
+
+    ``values[i][j]`` is the largest value of ``names[i]`` in the bucket that
+    ends at ``ends[j]``; ``bucket_seconds`` is null when each bucket is one
+    window, and then ``run_ids`` name the run behind each cell.
+    """
+
+    metric: str | None = None
+    names: list[str]
+    ends: list[datetime]
+    values: list[list[float | None]]
+    severities: list[list[str | None]]
+    run_ids: list[list[int | None]]
+    bucket_seconds: int | None
+    range: TimeRange
+
+
+class Series(Grid):
+    """One feature's metrics over time, with thresholds and alert markers."""
+
+    feature: str
+    thresholds: dict[str, list[float | None]] = Field(
+        description="Metric to [warn, critical] in force at the latest run"
+    )
+    alerts: list[dict[str, Any]]
+
+
+class TopBin(_Out):
+    """A bin and its share of the divergence."""
+
+    label: str
+    contribution: float | None
+    live_share: float
+    reference_share: float
+
+
+class ScoreOut(_Out):
+    """One metric of one feature in one run."""
+
+    metric: str
+    value: float | None
+    value_corrected: float | None
+    warn_threshold: float | None
+    critical_threshold: float | None
+
+
+class FeatureRun(_Out):
+    """One feature of one run: its scores, sample sizes and histograms."""
+
+    feature: str
+    severity: str
+    p_value: float | None
+    p_adjusted: float | None
+    n_current: int
+    n_reference: int
+    missing_rate: float
+    scores: list[ScoreOut]
+    labels: list[str]
+    counts: list[int]
+    reference_counts: list[int]
+    contributions: list[float | None]
+    top_bins: list[TopBin]
+
+
+class RunDetail(_Out):
+    """A run: its window, status, every feature's histograms and scores, its alerts."""
+
+    id: int
+    monitor: str
+    window_start: datetime
+    window_end: datetime
+    status: str
+    error: str | None
+    started_at: datetime | None
+    finished_at: datetime | None
+    duration_seconds: float | None
+    airflow_run_id: str | None
+    features: list[FeatureRun]
+    alerts: list[AlertOut]
+    notifications: list[NotificationOut]
+    previous_run_id: int | None
+    next_run_id: int | None

@@ -1,0 +1,179 @@
+// Draws the dashboard's charts from the JSON each page embeds (#page-data),
+// with the plotly.js bundle served by the app itself: nothing leaves the host.
+(function () {
+  "use strict";
+  var COLORS = { ok: "#2e7d32", warn: "#ef8f00", critical: "#c62828", insufficient_data: "#9e9e9e" };
+  var CONFIG = { displaylogo: false, responsive: true };
+  var data = JSON.parse(document.getElementById("page-data").textContent || "{}");
+
+  function plot(el, traces, layout) {
+    var base = { margin: { l: 60, r: 20, t: 20, b: 40 }, paper_bgcolor: "#fff", plot_bgcolor: "#fff" };
+    return Plotly.newPlot(el, traces, Object.assign(base, layout || {}), CONFIG);
+  }
+
+  function withQuery(path, params) {
+    var q = new URLSearchParams();
+    Object.keys(params).forEach(function (k) { if (params[k] != null) { q.set(k, params[k]); } });
+    var s = q.toString();
+    return s ? path + "?" + s : path;
+  }
+
+  function overview() {
+    (data.monitors || []).forEach(function (m, i) {
+      var el = document.querySelector('.spark[data-index="' + i + '"]');
+      if (!el || !m.sparkline.length) { return; }
+      plot(el, [{
+        x: m.sparkline.map(function (p) { return p.window_end; }),
+        y: m.sparkline.map(function (p) { return p.value; }),
+        type: "scatter", mode: "lines", line: { width: 1.5, color: "#17324d" }, hoverinfo: "x+y"
+      }], {
+        margin: { l: 0, r: 0, t: 2, b: 2 }, showlegend: false,
+        xaxis: { visible: false }, yaxis: { visible: false, rangemode: "tozero" }
+      }).then(function () { el.dataset.rendered = "1"; });
+    });
+  }
+
+  // On the metric alerts are decided by, colours follow the thresholds: pale
+  // below warn, amber from warn, red from critical (saturated at twice it).
+  function colors(mon, metric) {
+    var onThresholds = metric === mon.threshold_metric ||
+      (metric === "kl" && mon.threshold_metric.indexOf("kl") === 0);
+    if (!onThresholds || !(mon.critical > 0) || !(mon.warn >= 0)) {
+      return { colorscale: "YlOrRd", reversescale: true };
+    }
+    var top = 2 * mon.critical;
+    return {
+      zmax: top, colorscale: [
+        [0, "#f4f9f4"], [mon.warn / top, "#fff3c4"], [mon.critical / top, "#f57c00"], [1, "#8e0000"]
+      ]
+    };
+  }
+
+  function monitor() {
+    var grid = data.heatmap, links = data.links;
+    var heat = document.getElementById("heatmap");
+    var note = document.getElementById("heatmap-note");
+    if (grid.bucket_seconds) {
+      note.textContent = "Each column is " + Math.round(grid.bucket_seconds / 3600) +
+        " h of windows (the largest value and worst severity in it); click a column to zoom in.";
+    } else {
+      note.textContent = "Each column is one window; click a cell to open its run.";
+    }
+    if (!grid.names.length) {
+      heat.textContent = "No scores in this range.";
+    } else {
+      plot(heat, [Object.assign({
+        type: "heatmap", z: grid.values, x: grid.ends, y: grid.names,
+        zmin: 0, hoverongaps: false, colorbar: { title: { text: data.metric } },
+        customdata: grid.severities,
+        hovertemplate: "%{y}<br>window ending %{x}<br>" + data.metric + " %{z:.4f}<br>%{customdata}<extra></extra>"
+      }, colors(data.monitor, data.metric))], { height: Math.max(260, 40 + 26 * grid.names.length), margin: { l: 140, r: 20, t: 10, b: 40 } })
+        .then(function () {
+          heat.dataset.rendered = "1";
+          heat.on("plotly_click", function (ev) {
+            var p = ev.points[0], i = grid.names.indexOf(p.y), j = grid.ends.indexOf(p.x);
+            if (i < 0 || j < 0) { return; }
+            var id = grid.run_ids[i][j];
+            if (id != null) {
+              window.location.href = links.run.replace("__ID__", String(id));
+            } else if (grid.bucket_seconds) {
+              var end = new Date(grid.ends[j]);
+              var start = new Date(end.getTime() - grid.bucket_seconds * 1000 * 2);
+              window.location.href = withQuery(links.monitor, {
+                start: start.toISOString(), end: end.toISOString(), metric: data.metric, feature: p.y
+              });
+            }
+          });
+        });
+    }
+    series();
+    var pick = document.getElementById("feature-pick");
+    if (pick) {
+      pick.addEventListener("change", function () {
+        window.location.href = withQuery(links.monitor, {
+          start: links.here.start, end: links.here.end, metric: data.metric, feature: pick.value
+        });
+      });
+    }
+  }
+
+  function series() {
+    var s = data.series, mon = data.monitor, links = data.links;
+    var main = document.getElementById("series"), other = document.getElementById("series-other");
+    if (!s || !s.names.length) { main.textContent = "No scores for this feature in this range."; return; }
+    var headline = s.names.indexOf("kl") >= 0 ? "kl" : s.names[0];
+    var i = s.names.indexOf(headline);
+    var traces = [{
+      x: s.ends, y: s.values[i], name: headline === "kl" ? "KL (bias-corrected)" : headline,
+      type: "scatter", mode: "lines+markers", line: { color: "#17324d" },
+      marker: { size: 5, color: s.severities[i].map(function (v) { return COLORS[v] || "#17324d"; }) },
+      customdata: s.run_ids[i], hovertemplate: "%{x}<br>%{y:.4f}<extra></extra>"
+    }];
+    var limits = s.thresholds[headline] || s.thresholds[mon.threshold_metric] || [mon.warn, mon.critical];
+    var shapes = [];
+    [["warn", limits[0]], ["critical", limits[1]]].forEach(function (pair) {
+      if (pair[1] == null || isNaN(pair[1])) { return; }
+      shapes.push({ type: "line", xref: "paper", x0: 0, x1: 1, y0: pair[1], y1: pair[1],
+        line: { color: COLORS[pair[0]], dash: "dash", width: 1.5 } });
+      traces.push({ x: [s.ends[0], s.ends[s.ends.length - 1]], y: [pair[1], pair[1]], mode: "lines",
+        name: pair[0] + " " + pair[1], line: { color: COLORS[pair[0]], dash: "dash", width: 1.5 },
+        hoverinfo: "skip" });
+    });
+    if (s.alerts.length) {
+      traces.push({
+        x: s.alerts.map(function (a) { return a.window_end; }),
+        y: s.alerts.map(function (a) {
+          var j = s.ends.indexOf(a.window_end); return j >= 0 ? s.values[i][j] : null;
+        }),
+        text: s.alerts.map(function (a) { return a.severity + " alert: " + (a.message || ""); }),
+        customdata: s.alerts.map(function (a) { return a.run_id; }),
+        name: "alert opened", mode: "markers", hovertemplate: "%{text}<extra></extra>",
+        marker: { symbol: "triangle-up", size: 13, color: s.alerts.map(function (a) { return COLORS[a.severity]; }),
+          line: { color: "#000", width: 1 } }
+      });
+    }
+    plot(main, traces, { height: 340, legend: { orientation: "h", y: -0.2 },
+      yaxis: { title: { text: headline }, rangemode: "tozero" } }).then(function () {
+      main.dataset.rendered = "1";
+      main.on("plotly_click", function (ev) {
+        var id = ev.points[0].customdata;
+        if (id != null) { window.location.href = links.run.replace("__ID__", String(id)); }
+      });
+    });
+    var rest = s.names.map(function (n, k) { return k; }).filter(function (k) { return k !== i; });
+    if (!rest.length) { other.style.display = "none"; return; }
+    plot(other, rest.map(function (k) {
+      return { x: s.ends, y: s.values[k], name: s.names[k], type: "scatter", mode: "lines" };
+    }), { height: 240, legend: { orientation: "h", y: -0.3 }, yaxis: { rangemode: "tozero" } })
+      .then(function () { other.dataset.rendered = "1"; });
+  }
+
+  function run() {
+    (data.run.features || []).forEach(function (f, i) {
+      var el = document.querySelector('.hist[data-index="' + i + '"]');
+      if (!el) { return; }
+      if (!f.labels.length) { el.textContent = "No histogram stored for this feature."; return; }
+      function shares(counts) {
+        var total = counts.reduce(function (a, b) { return a + b; }, 0) || 1;
+        return counts.map(function (c) { return c / total; });
+      }
+      var labels = f.labels.map(String);
+      plot(el, [
+        { x: labels, y: shares(f.reference_counts), name: "reference", type: "bar", marker: { color: "#90a4ae" } },
+        { x: labels, y: shares(f.counts), name: "live window", type: "bar", marker: { color: "#17324d" } },
+        { x: labels, y: f.contributions, name: "share of KL", type: "scatter", mode: "markers",
+          yaxis: "y2", marker: { color: "#c62828", size: 8, symbol: "diamond" } }
+      ], {
+        barmode: "group", height: 320, legend: { orientation: "h", y: -0.25 },
+        xaxis: { type: "category", automargin: true },
+        yaxis: { title: { text: "share of rows" }, tickformat: ".0%" },
+        yaxis2: { title: { text: "KL contribution" }, overlaying: "y", side: "right", showgrid: false }
+      }).then(function () { el.dataset.rendered = "1"; });
+    });
+  }
+
+  var page = document.body.dataset.page;
+  if (page === "overview") { overview(); }
+  else if (page === "monitor") { monitor(); }
+  else if (page === "run") { run(); }
+}());

@@ -1,0 +1,348 @@
+"""Summarised reads for dashboards: long ranges aggregated in SQL, not in Python.
+
+A year of hourly runs of 50 features is 438,000 score rows per metric;
+turning each into a Python object costs about 12 µs, so a chart of a long
+range would take seconds. These reads let the database group windows into
+time buckets (``bucket_index`` over the window's end) and return at most a
+few hundred points per feature, keeping the worst value of each bucket:
+drift that happened inside a bucket is never averaged away.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+
+from drift.store import tables as t
+from drift.store._base import StoreBase
+from drift.store._convert import from_db_time, to_db_time
+from drift.store._sqltime import bucket_index, epoch_seconds
+from drift.store.records import AlertRow
+
+__all__ = ["SEVERITY_RANK", "Bucketed", "RunAlerts", "Summaries"]
+
+#: Severities from least to most severe, as ranked in SQL (``max`` picks the worst).
+SEVERITY_RANK = {"insufficient_data": 0, "ok": 1, "warn": 2, "critical": 3}
+_EPOCH = datetime(1970, 1, 1)
+
+
+@dataclass(frozen=True, slots=True)
+class Bucketed:
+    """Values of one or more series over time buckets (a heatmap or a chart).
+
+    Attributes
+    ----------
+    names : tuple of str
+        The series (features of a heatmap, metrics of one feature's chart).
+    ends : tuple of datetime
+        Each bucket's last window end (UTC), oldest first.
+    values : tuple of tuple of float or None
+        ``values[i][j]``: the largest value of series ``names[i]`` in bucket
+        ``j`` (``None``: no finite value there).
+    severities : tuple of tuple of str or None
+        The worst severity of the same cells.
+    run_ids : tuple of tuple of int or None
+        The run behind each cell when buckets hold one window each (``width``
+        is ``None``); ``None`` in bucketed results.
+    width : timedelta or None
+        The bucket width, or ``None`` when every window is its own bucket.
+    """
+
+    names: tuple[str, ...]
+    ends: tuple[datetime, ...]
+    values: tuple[tuple[float | None, ...], ...]
+    severities: tuple[tuple[str | None, ...], ...]
+    run_ids: tuple[tuple[int | None, ...], ...]
+    width: timedelta | None
+
+
+@dataclass(frozen=True, slots=True)
+class RunAlerts:
+    """The alerts a run opened, updated or resolved, and what was sent about them."""
+
+    alerts: tuple[AlertRow, ...]
+    notifications: tuple[dict[str, Any], ...]
+
+
+def _headline(s: sa.Table) -> sa.ColumnElement[Any]:
+    """The value a chart shows: the bias-corrected KL where stored, else the value."""
+    return sa.func.coalesce(s.c.value_corrected, s.c.value)
+
+
+def _severity_rank(column: sa.ColumnElement[Any]) -> sa.ColumnElement[Any]:
+    return sa.case(*((column == name, rank) for name, rank in SEVERITY_RANK.items()), else_=0)
+
+
+_SEVERITY_BY_RANK = {rank: name for name, rank in SEVERITY_RANK.items()}
+
+
+def bucket_width(start: datetime, end: datetime, windows: int, limit: int) -> timedelta | None:
+    """The bucket width that keeps ``windows`` windows of ``(start, end]`` within ``limit``.
+
+    ``None`` when they fit as they are; else a whole number of hours (at
+    least one) so that ``(end - start) / width <= limit``.
+    """
+    if windows <= limit:
+        return None
+    seconds = (end - start).total_seconds()
+    hours = max(1, math.ceil(seconds / limit / 3600))
+    return timedelta(hours=hours)
+
+
+class Summaries(StoreBase):
+    """Dashboard reads of :class:`drift.store.ResultsStore` (aggregated in SQL)."""
+
+    def count_runs(self, monitor: str, start: datetime, end: datetime) -> int:
+        """How many runs of ``monitor`` have windows ending in ``(start, end]``."""
+        r = t.run
+        query = (
+            sa.select(sa.func.count())
+            .select_from(r)
+            .where(r.c.monitor == monitor, r.c.window_end > start, r.c.window_end <= end)
+        )
+        return int(self._read(lambda c: c.execute(query).scalar_one()))
+
+    def latest_runs(
+        self, monitor: str, start: datetime, end: datetime, limit: int = 50
+    ) -> list[dict[str, Any]]:
+        """The newest ``limit`` runs ending in ``(start, end]``, with their worst severity."""
+        r, s = t.run, t.score
+        worst = (
+            sa.select(sa.func.max(_severity_rank(s.c.severity)))
+            .where(s.c.run_id == r.c.id)
+            .scalar_subquery()
+        )
+        query = (
+            sa.select(
+                r.c.id, r.c.window_start, r.c.window_end, r.c.status, r.c.error,
+                r.c.duration_seconds, worst.label("worst"),
+            )
+            .where(r.c.monitor == monitor, r.c.window_end > start, r.c.window_end <= end)
+            .order_by(r.c.window_end.desc(), r.c.window_start.desc())
+            .limit(limit)
+        )  # fmt: skip
+        return [
+            {
+                "id": int(row.id), "window_start": row.window_start, "window_end": row.window_end,
+                "status": row.status, "error": row.error, "duration_seconds": row.duration_seconds,
+                "severity": None if row.worst is None else _SEVERITY_BY_RANK.get(int(row.worst)),
+            }
+            for row in self._read(lambda c: c.execute(query).all())
+        ]  # fmt: skip
+
+    def sparkline(
+        self, monitor: str, metric: str = "kl", points: int = 30
+    ) -> list[tuple[datetime, float | None]]:
+        """The worst value over features of ``metric`` in each of the last ``points`` windows."""
+        s = t.score
+        query = (
+            sa.select(s.c.window_end, sa.func.max(_headline(s)))
+            .where(s.c.monitor == monitor, s.c.metric == metric)
+            .group_by(s.c.window_end)
+            .order_by(s.c.window_end.desc())
+            .limit(points)
+        )
+        rows = self._read(lambda c: c.execute(query).all())
+        return [(end, None if v is None else float(v)) for end, v in reversed(rows)]
+
+    def metrics_of(self, monitor: str, run_id: int | None) -> list[str]:
+        """The metrics stored for ``monitor``'s run ``run_id`` (its latest, say), sorted."""
+        if run_id is None:
+            return []
+        s = t.score
+        query = sa.select(s.c.metric).where(s.c.run_id == run_id).distinct().order_by(s.c.metric)
+        return [str(m) for m in self._read(lambda c: c.execute(query).scalars().all())]
+
+    def heatmap_grid(
+        self, monitor: str, metric: str, start: datetime, end: datetime, *, limit: int = 200
+    ) -> Bucketed:
+        """Every feature's ``metric`` over ``(start, end]``, in at most ``limit`` columns.
+
+        With more windows than ``limit``, windows are grouped into buckets of
+        whole hours and each cell holds the bucket's largest value and worst
+        severity.
+        """
+        s = t.score
+        width = bucket_width(start, end, self.count_runs(monitor, start, end), limit)
+        where = (
+            s.c.monitor == monitor, s.c.metric == metric,
+            s.c.window_end > start, s.c.window_end <= end,
+        )  # fmt: skip
+        if width is None:
+            query = sa.select(
+                s.c.feature, s.c.window_end, _headline(s), _severity_rank(s.c.severity), s.c.run_id
+            ).where(*where)
+        else:
+            bucket = _bucket(s.c.window_end, start, width).label("bucket")
+            query = (
+                sa.select(
+                    s.c.feature, sa.func.max(s.c.window_end), sa.func.max(_headline(s)),
+                    sa.func.max(_severity_rank(s.c.severity)), sa.null(),
+                )
+                .where(*where)
+                .group_by(s.c.feature, bucket)
+            )  # fmt: skip
+        rows = self._read(lambda c: c.execute(query).all())
+        return _grid(rows, width)
+
+    def feature_series(
+        self, monitor: str, feature: str, start: datetime, end: datetime, *, limit: int = 500
+    ) -> Bucketed:
+        """Every stored metric of one feature over ``(start, end]``, ``limit`` points at most."""
+        s = t.score
+        width = bucket_width(start, end, self.count_runs(monitor, start, end), limit)
+        where = (
+            s.c.monitor == monitor, s.c.feature == feature,
+            s.c.window_end > start, s.c.window_end <= end,
+        )  # fmt: skip
+        if width is None:
+            query = sa.select(
+                s.c.metric, s.c.window_end, _headline(s), _severity_rank(s.c.severity), s.c.run_id
+            ).where(*where)
+        else:
+            bucket = _bucket(s.c.window_end, start, width).label("bucket")
+            query = (
+                sa.select(
+                    s.c.metric, sa.func.max(s.c.window_end), sa.func.max(_headline(s)),
+                    sa.func.max(_severity_rank(s.c.severity)), sa.null(),
+                )
+                .where(*where)
+                .group_by(s.c.metric, bucket)
+            )  # fmt: skip
+        rows = self._read(lambda c: c.execute(query).all())
+        return _grid(rows, width)
+
+    def thresholds_of(self, run_id: int | None) -> dict[str, tuple[float | None, float | None]]:
+        """The warn and critical thresholds in force per metric in run ``run_id``."""
+        if run_id is None:
+            return {}
+        s = t.score
+        query = (
+            sa.select(
+                s.c.metric, sa.func.max(s.c.warn_threshold), sa.func.max(s.c.critical_threshold)
+            )
+            .where(s.c.run_id == run_id)
+            .group_by(s.c.metric)
+        )  # fmt: skip
+        return {
+            str(metric): (warn, critical)
+            for metric, warn, critical in self._read(lambda c: c.execute(query).all())
+            if warn is not None or critical is not None
+        }
+
+    def alert_markers(self, monitor: str, start: datetime, end: datetime) -> list[dict[str, Any]]:
+        """Alerts opened by runs whose windows end in ``(start, end]``, with that window end."""
+        a, r = t.alert, t.run
+        query = (
+            sa.select(a.c.id, a.c.feature, a.c.severity, a.c.state, a.c.message, r.c.window_end,
+                      r.c.id.label("run_id"))
+            .join(r, r.c.id == a.c.opened_run_id)
+            .where(a.c.monitor == monitor, r.c.window_end > start, r.c.window_end <= end)
+            .order_by(r.c.window_end, a.c.feature)
+        )  # fmt: skip
+        return [
+            {
+                "id": int(row.id), "feature": row.feature, "severity": row.severity,
+                "state": row.state, "message": row.message, "window_end": row.window_end,
+                "run_id": int(row.run_id),
+            }
+            for row in self._read(lambda c: c.execute(query).all())
+        ]  # fmt: skip
+
+    def run_alerts(self, run_id: int) -> RunAlerts:
+        """Alerts opened, updated or resolved by run ``run_id``, and their notifications."""
+        from drift.store.alert_rows import _alert_row
+
+        a, n = t.alert, t.notification
+        query = (
+            sa.select(a)
+            .where(
+                sa.or_(
+                    a.c.opened_run_id == run_id,
+                    a.c.last_run_id == run_id,
+                    a.c.resolved_run_id == run_id,
+                )
+            )
+            .order_by(a.c.feature, a.c.id)
+        )
+        alerts = tuple(_alert_row(row) for row in self._read(lambda c: c.execute(query).all()))
+        if not alerts:
+            return RunAlerts((), ())
+        sent = (
+            sa.select(n.c.alert_id, n.c.event, n.c.severity, n.c.title, n.c.body, n.c.sent_at,
+                      n.c.attempts, n.c.last_error)
+            .where(n.c.alert_id.in_([x.id for x in alerts]))
+            .order_by(n.c.created_at, n.c.key)
+        )  # fmt: skip
+        notes = tuple(
+            {
+                "alert_id": int(row.alert_id), "event": row.event, "severity": row.severity,
+                "title": row.title, "body": row.body, "sent_at": from_db_time(row.sent_at),
+                "attempts": int(row.attempts), "last_error": row.last_error,
+            }
+            for row in self._read(lambda c: c.execute(sent).all())
+        )  # fmt: skip
+        return RunAlerts(alerts, notes)
+
+    def neighbour_runs(self, monitor: str, window_end: datetime) -> tuple[int | None, int | None]:
+        """The ids of the runs just before and just after the window ending at ``window_end``."""
+        r = t.run
+        before = (
+            sa.select(r.c.id)
+            .where(r.c.monitor == monitor, r.c.window_end < window_end)
+            .order_by(r.c.window_end.desc())
+            .limit(1)
+        )
+        after = (
+            sa.select(r.c.id)
+            .where(r.c.monitor == monitor, r.c.window_end > window_end)
+            .order_by(r.c.window_end)
+            .limit(1)
+        )
+
+        def both(c: sa.Connection) -> tuple[int | None, int | None]:
+            return c.execute(before).scalar_one_or_none(), c.execute(after).scalar_one_or_none()
+
+        return self._read(both)
+
+
+def _bucket(
+    column: sa.ColumnElement[Any], start: datetime, width: timedelta
+) -> sa.ColumnElement[Any]:
+    origin = int(((to_db_time(start) or _EPOCH) - _EPOCH).total_seconds())
+    return bucket_index(
+        epoch_seconds(column),
+        sa.bindparam("origin", origin, type_=sa.BigInteger),
+        sa.bindparam("width", int(width.total_seconds()), type_=sa.BigInteger),
+    )
+
+
+def _grid(rows: Any, width: timedelta | None) -> Bucketed:
+    """Rows of (series, end, value, severity rank, run id) as a dense grid."""
+    names = sorted({row[0] for row in rows})
+    ends = sorted({row[1] for row in rows})
+    column = {end: j for j, end in enumerate(ends)}
+    index = {name: i for i, name in enumerate(names)}
+    values: list[list[float | None]] = [[None] * len(ends) for _ in names]
+    severities: list[list[str | None]] = [[None] * len(ends) for _ in names]
+    run_ids: list[list[int | None]] = [[None] * len(ends) for _ in names]
+    for name, end, value, rank, run_id in rows:
+        i, j = index[name], column[end]
+        if value is not None and math.isfinite(float(value)):
+            values[i][j] = float(value)
+        if rank is not None:
+            severities[i][j] = _SEVERITY_BY_RANK.get(int(rank))
+        if run_id is not None:
+            run_ids[i][j] = int(run_id)
+    return Bucketed(
+        names=tuple(names),
+        ends=tuple(e for e in (from_db_time(x) for x in ends) if e is not None),
+        values=tuple(tuple(v) for v in values),
+        severities=tuple(tuple(v) for v in severities),
+        run_ids=tuple(tuple(v) for v in run_ids),
+        width=width,
+    )
