@@ -3,9 +3,16 @@
 The public API for notebooks and scripts: :func:`compare` two pandas
 DataFrames, or use the statistics directly (binnings, histograms,
 divergences, significance, scoring) from :mod:`drift.stats`.
+
+``compare`` and ``DriftReport`` need pandas, which is imported on first use:
+Airflow imports this package (its provider) in every process, and most of
+them never compare DataFrames.
 """
 
-from drift.frames import DriftReport, compare, infer_kind
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
 from drift.stats import (
     CategoricalBinning,
     FeatureScore,
@@ -66,3 +73,17 @@ __all__ = [
     "tokenize",
     "total_variation",
 ]
+
+if TYPE_CHECKING:
+    from drift.frames import DriftReport, compare, infer_kind
+
+_FRAMES = ("DriftReport", "compare", "infer_kind")
+
+
+def __getattr__(name: str) -> Any:
+    """Load the pandas front door (:mod:`drift.frames`) when one of its names is used."""
+    if name in _FRAMES:
+        from drift import frames
+
+        return getattr(frames, name)
+    raise AttributeError(f"module 'drift' has no attribute {name!r}")

@@ -169,3 +169,16 @@ def test_an_empty_current_frame_is_reported_as_not_enough_data() -> None:
     ref = pd.DataFrame({"x": np.arange(500.0)})
     row = compare(ref, ref.iloc[:0]).to_frame().iloc[0]
     assert (row.n_current, row.enough_data, row.drifted, row.p_value) == (0, False, False, 1.0)
+
+
+def test_importing_drift_does_not_import_pandas_until_compare_is_used() -> None:
+    """Airflow imports ``drift`` in every process (the provider); pandas costs seconds there."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, drift; assert 'pandas' not in sys.modules, 'eager pandas'; "
+        "drift.compare; assert 'pandas' in sys.modules; print('ok')"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.stdout.strip() == "ok", done.stderr
