@@ -17,7 +17,10 @@ def _key_path(loc: Sequence[int | str]) -> str:
         if isinstance(part, int):
             out += f"[{part}]"
         else:
-            out += f".{part}" if out else part
+            # A key that is empty or holds line breaks or other control characters is
+            # quoted, so each problem stays on its own line and names its key.
+            name = part if part and part.isprintable() else repr(part)
+            out += f".{name}" if out else name
     return out
 
 
@@ -117,6 +120,7 @@ def format_validation_error(exc: ValidationError, root: type[BaseModel], source:
         if sep and model is not None and key in _keys(model):
             loc, detail = (*loc, key), rest
         path = _key_path(loc)
+        detail = " ".join(detail.splitlines())  # one problem, one line
         head = f"{source}: {path}: " if path else f"{source}: "
         lines.append(head + detail)
     return "\n".join(dict.fromkeys(lines))

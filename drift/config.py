@@ -548,8 +548,8 @@ def load_monitor(path: str | Path) -> MonitorConfig:
         mark = exc.problem_mark or exc.context_mark
         where = f"{name}:{mark.line + 1}:{mark.column + 1}" if mark else name
         raise ConfigError(f"{where}: invalid YAML: {exc.problem or exc}") from None
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{name}: invalid YAML: {exc}") from None
+    except yaml.YAMLError as exc:  # e.g. a control character: one line, like every problem
+        raise ConfigError(f"{name}: invalid YAML: {' '.join(str(exc).split())}") from None
     return parse_monitor(data, source_name=name, base_dir=Path(path).parent)
 
 
