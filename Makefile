@@ -40,6 +40,7 @@ dashboard: venv
 bench: venv
 	$(BIN)/python bench/bench_compare.py
 	$(BIN)/python bench/bench_store.py
+	$(BIN)/python bench/bench_dashboard.py
 
 clean:
 	rm -rf $(VENV) .demo .pytest_cache .mypy_cache .ruff_cache
