@@ -36,7 +36,7 @@ from drift.errors import DriftError, SourceError
 from drift.results import feature_summary, score_records
 from drift.sources import SqlSource, open_source
 from drift.stats import FeatureScore, Histogram, Thresholds, score_features
-from drift.stats.binning import Binning, binning_from_spec
+from drift.stats.binning import OOV_LABEL, OTHER_LABEL, Binning, binning_from_spec
 from drift.store import ResultsStore
 from drift.store.records import BaselineRecord, HistogramRecord, RunRecord
 from drift.windows import live_window, reference_window
@@ -415,6 +415,13 @@ def measure_window(
         notes.append("too few rows, not judged: " + ", ".join(short))
         if not any(s.enough_data for s in result_scores):
             status = "insufficient_data"
+    crowded = _crowded_tails(result_scores)
+    if crowded:
+        notes.append("most values outside the kept bins: " + "; ".join(crowded))
+        log.warning(
+            "monitor %s [%s, %s): most values outside the kept bins: %s",
+            monitor.name, start, end, "; ".join(crowded),
+        )  # fmt: skip
     if problems:
         status = "error"
         notes.insert(0, "features not measured: " + "; ".join(problems))
@@ -423,6 +430,34 @@ def measure_window(
     if problems:
         log.error("monitor %s [%s, %s): %s", monitor.name, start, end, error)
     return WindowResult(monitor.name, start, end, status, tuple(result_scores), run_id, error)
+
+
+#: Share of the reference in the "<other>" / "<oov>" bin above which a run warns.
+_CROWDED_TAIL = 0.5
+
+
+def _crowded_tails(scores: Sequence[FeatureScore]) -> list[str]:
+    """Features whose reference mostly falls outside the kept categories or vocabulary.
+
+    A column with a million distinct values keeps its ``top_k`` most frequent
+    (chosen in the database, so memory stays bounded) and lumps the rest into
+    one bin; when that bin holds most of the reference, the divergence is
+    blind to what happens among the other values, and the user should know.
+    """
+    out = []
+    for s in scores:
+        labels, n = s.reference.labels, s.reference.n
+        if not labels or labels[-1] not in (OTHER_LABEL, OOV_LABEL) or n == 0:
+            continue
+        share = float(s.reference.counts[-1]) / n
+        if share > _CROWDED_TAIL:
+            what = "categories" if labels[-1] == OTHER_LABEL else "tokens of the vocabulary"
+            out.append(
+                f"{s.feature}: {share:.1%} of the reference is outside the top "
+                f"{len(labels) - 1} {what} (very high cardinality: raise top_k or bucket "
+                "the column)"
+            )
+    return out
 
 
 def _score_window(

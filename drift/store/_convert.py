@@ -61,11 +61,21 @@ class UtcDateTime(sa.TypeDecorator[datetime]):
 
     Aware values are converted to UTC on the way in (naive ones are taken as
     UTC already); every value read comes back with ``tzinfo=UTC``. The
-    columns are plain ``DateTime`` in the database and in the migrations.
+    columns are plain ``DateTime`` in the database and in the migrations,
+    except on MariaDB/MySQL, where they are ``DATETIME(6)`` (revision 0002)
+    so that fractions of a second are kept there too.
     """
 
     impl = sa.DateTime
     cache_ok = True
+
+    def load_dialect_impl(self, dialect: sa.Dialect) -> sa.types.TypeEngine[Any]:
+        """``DATETIME(6)`` on MariaDB/MySQL, whose plain ``DATETIME`` drops microseconds."""
+        if dialect.name in ("mysql", "mariadb"):
+            from sqlalchemy.dialects.mysql import DATETIME
+
+            return dialect.type_descriptor(DATETIME(fsp=6))
+        return dialect.type_descriptor(sa.DateTime())
 
     def process_bind_param(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
         return to_db_time(value)

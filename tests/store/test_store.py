@@ -360,3 +360,19 @@ def test_errors_never_show_the_password(db_url: str, backend: str) -> None:
         store.runs("m")
     assert "s3cret" not in str(caught.value) and "***" in str(caught.value)
     store.close()
+
+
+def test_times_keep_their_microseconds_on_every_backend(store: ResultsStore) -> None:
+    """MariaDB's plain DATETIME drops them: its columns are DATETIME(6) since revision 0002."""
+    started = datetime(2024, 5, 1, 12, 0, 0, 123456, tzinfo=UTC)
+    finished = started + timedelta(microseconds=654321)
+    store.write_run(
+        RunRecord(
+            monitor="m", window_start=datetime(2024, 5, 1, tzinfo=UTC),
+            window_end=datetime(2024, 5, 2, tzinfo=UTC), status="ok", error=None,
+            started_at=started, finished_at=finished, duration_seconds=0.654321,
+            airflow_run_id=None,
+        )
+    )  # fmt: skip
+    (run,) = store.runs("m")
+    assert (run.started_at, run.finished_at) == (started, finished)
