@@ -608,22 +608,24 @@ def backfill(
 ) -> list[WindowResult]:
     """Measure every window closing in ``(start, end]``; safe to run again.
 
-    A window that fails is recorded with status ``error`` and the backfill
-    goes on to the next one; windows already stored are replaced, never
-    doubled. Incidents are recorded window by window, but nobody is
-    notified unless ``notify`` is true: a backfill of history should not
-    page anyone.
+    The windows' histograms come from one pass over the range (one
+    ``GROUP BY`` window query per chunk of windows, see
+    :mod:`drift.backfill`), and each window is scored, stored and its
+    alerts recorded as :func:`run_window` would, oldest first, calling
+    ``on_window`` with each result. A window that fails is recorded with
+    status ``error`` and the backfill goes on to the next one; windows
+    already stored are replaced, never doubled. Incidents are recorded
+    window by window, but nobody is notified unless ``notify`` is true: a
+    backfill of history should not page anyone.
     """
-    results: list[WindowResult] = []
-    for lo, hi in windows_between(monitor, start, end):
-        try:
-            result = run_window(
-                monitor, lo, hi, store=store, engine_factory=engine_factory, notify=notify
-            )
-        except (DriftError, sa.exc.SQLAlchemyError, ValueError) as exc:
-            log.warning("monitor %s window [%s, %s): %s", monitor.name, lo, hi, exc)
-            result = WindowResult(monitor.name, lo, hi, "error", (), None, str(exc))
-        results.append(result)
-        if on_window is not None:
-            on_window(result)
-    return results
+    from drift.backfill import backfill_windows  # drift.backfill builds on this module
+
+    return backfill_windows(
+        monitor,
+        start,
+        end,
+        store=store,
+        engine_factory=engine_factory,
+        on_window=on_window,
+        notify=notify,
+    )

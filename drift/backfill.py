@@ -1,0 +1,293 @@
+"""Backfill: every window of a range from one pass over the data.
+
+:func:`drift.pipeline.backfill` lands here. Instead of one query per window,
+the live histograms of all the windows come from
+:meth:`drift.sources.SqlSource.window_histograms` (one ``GROUP BY`` window
+query per chunk of windows); each window is then scored, stored and its
+alerts recorded exactly as :func:`drift.pipeline.run_window` does, oldest
+first, so the stored results equal those of running each window alone.
+
+References:
+
+- fixed range or separate table: the counts frozen with the baseline, as
+  for a single window;
+- ``previous_windows: N`` with a fixed window length: the sum of the N
+  preceding windows' histograms (the range read starts N windows earlier),
+  which is exactly the reference range ``[start - N * length, start)``;
+- ``season: S`` with ``S`` a whole number of windows: the histogram of the
+  window ``S`` earlier, read in the same pass;
+- otherwise (cron schedules, whose windows differ in length, or a season
+  that is not a whole number of windows): one reference query per window.
+
+Monitors with ``pushdown: false`` are measured window by window, and if the
+grouped query fails (a column that changed type, say) the windows not yet
+measured are run one by one, so each failure is recorded per feature and
+per window as a single run would record it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import deque
+from collections.abc import Callable, Iterator, Mapping
+from datetime import datetime, timedelta
+
+import numpy as np
+import sqlalchemy as sa
+
+from drift.alerts import dispatch_alerts
+from drift.config import MonitorConfig
+from drift.errors import DriftError
+from drift.pipeline import (
+    EngineFactory,
+    WindowResult,
+    _Attempt,
+    _histograms,
+    _Sources,
+    _thresholds,
+    _utc,
+    prepare_baseline,
+    run_window,
+    windows_between,
+)
+from drift.stats import FeatureScore, Histogram, score_features
+from drift.stats.binning import Binning, binning_from_spec
+from drift.store import ResultsStore
+from drift.store.records import BaselineRecord
+
+__all__ = ["backfill_windows"]
+
+log = logging.getLogger(__name__)
+
+_ERRORS = (DriftError, sa.exc.SQLAlchemyError, ValueError)
+
+Window = tuple[datetime, datetime]
+OnWindow = Callable[[WindowResult], None] | None
+
+
+def backfill_windows(
+    monitor: MonitorConfig,
+    start: datetime,
+    end: datetime,
+    *,
+    store: ResultsStore,
+    engine_factory: EngineFactory | None = None,
+    on_window: OnWindow = None,
+    notify: bool = False,
+) -> list[WindowResult]:
+    """Measure every window closing in ``(start, end]`` in one pass; see the module docstring.
+
+    Parameters and results are those of :func:`drift.pipeline.backfill`.
+    """
+    windows = list(windows_between(monitor, _utc(start, "start"), _utc(end, "end")))
+    run = _Runner(monitor, store, engine_factory, on_window, notify)
+    if not monitor.pushdown:
+        return run.one_by_one(windows)
+    while windows and not run.baseline_ready(windows[0]):
+        windows.pop(0)
+    if not windows:
+        return run.results
+    done = 0
+    try:
+        for window, live, reference in _histograms_by_window(monitor, windows, run):
+            run.store_window(window, live, reference)
+            done += 1
+    except _ERRORS as exc:
+        log.warning(
+            "monitor %s: one-pass backfill stopped (%s); measuring the %d remaining window(s) "
+            "one by one",
+            monitor.name,
+            exc,
+            len(windows) - done,
+        )
+        run.one_by_one(windows[done:])
+    return run.results
+
+
+class _Runner:
+    """Scores, stores and reports windows in order; collects their results."""
+
+    def __init__(
+        self,
+        monitor: MonitorConfig,
+        store: ResultsStore,
+        engine_factory: EngineFactory | None,
+        on_window: OnWindow,
+        notify: bool,
+    ) -> None:
+        self.monitor, self.store = monitor, store
+        self.engine_factory, self.on_window, self.notify = engine_factory, on_window, notify
+        self.results: list[WindowResult] = []
+        self.problems: list[str] = []
+        self.baseline: dict[str, BaselineRecord] = {}
+
+    def emit(self, result: WindowResult) -> None:
+        self.results.append(result)
+        if self.on_window is not None:
+            self.on_window(result)
+
+    def failed(self, window: Window, exc: BaseException) -> None:
+        lo, hi = window
+        log.warning("monitor %s window [%s, %s): %s", self.monitor.name, lo, hi, exc)
+        self.emit(WindowResult(self.monitor.name, lo, hi, "error", (), None, str(exc)))
+
+    def one_by_one(self, windows: list[Window]) -> list[WindowResult]:
+        """The per-window loop: :func:`run_window` for each window."""
+        for lo, hi in windows:
+            try:
+                result = run_window(
+                    self.monitor,
+                    lo,
+                    hi,
+                    store=self.store,
+                    engine_factory=self.engine_factory,
+                    notify=self.notify,
+                )
+            except _ERRORS as exc:
+                self.failed((lo, hi), exc)
+                continue
+            self.emit(result)
+        return self.results
+
+    def baseline_ready(self, window: Window) -> bool:
+        """Fit or find the baseline as ``run_window`` would; False records the failure."""
+        try:
+            prepare_baseline(
+                self.monitor, *window, store=self.store, engine_factory=self.engine_factory
+            )
+        except _ERRORS as exc:
+            self.failed(window, exc)
+            return False
+        self.baseline = {r.feature: r for r in self.store.baseline_in_force(self.monitor.name)}
+        return True
+
+    def store_window(
+        self, window: Window, live: Mapping[str, Histogram], reference: Mapping[str, Histogram]
+    ) -> None:
+        """Score one window's histograms and record it as ``measure_window`` + alerts would."""
+        monitor, (lo, hi) = self.monitor, window
+        attempt = _Attempt(monitor, lo, hi, None)
+        problems = list(self.problems)
+        try:
+            scores = self.score(live, reference)
+            status, error = _judge(monitor, scores, problems)
+            run_id = self.store.write_run(attempt.record(status, error, scores))
+        except _ERRORS as exc:
+            self.failed(window, exc)
+            return
+        if problems:
+            log.error("monitor %s [%s, %s): %s", monitor.name, lo, hi, error)
+        result = WindowResult(monitor.name, lo, hi, status, tuple(scores), run_id, error)
+        dispatch_alerts(monitor, result.summary(), store=self.store, notify=self.notify)
+        self.emit(result)
+
+    def score(
+        self, live: Mapping[str, Histogram], reference: Mapping[str, Histogram]
+    ) -> list[FeatureScore]:
+        monitor, baseline = self.monitor, self.baseline
+        measured = [n for n in live if n in reference and n in baseline]
+        features = monitor.features or ()
+        return list(
+            score_features(
+                [(n, baseline[n].kind, reference[n], live[n]) for n in measured],
+                smoothing=monitor.smoothing.method,
+                eps=monitor.smoothing.epsilon,
+                alpha=monitor.smoothing.alpha,
+                thresholds=_thresholds(monitor.thresholds),
+                overrides={
+                    f.name: _thresholds(f.thresholds) for f in features if f.thresholds is not None
+                },
+            )
+        )
+
+
+def _judge(
+    monitor: MonitorConfig, scores: list[FeatureScore], problems: list[str]
+) -> tuple[str, str | None]:
+    """A window's status and error text, by the rules of ``measure_window``."""
+    status, notes = "ok", []
+    short = [
+        f"{s.feature} ({what} {n} < {monitor.thresholds.min_rows})"
+        for s in scores
+        for what, n in (("live rows", s.current.n), ("reference rows", s.reference.n))
+        if n < monitor.thresholds.min_rows
+    ]
+    if short:
+        notes.append("too few rows, not judged: " + ", ".join(short))
+        if not any(s.enough_data for s in scores):
+            status = "insufficient_data"
+    if problems:
+        status = "error"
+        notes.insert(0, "features not measured: " + "; ".join(problems))
+    return status, " | ".join(notes) or None
+
+
+def _lag(monitor: MonitorConfig, length: timedelta | None) -> tuple[str, int]:
+    """Where references come from (``stored``, ``rolling``, ``season``, ``query``), windows back."""
+    ref = monitor.reference
+    if ref.mode not in ("previous_windows", "season"):
+        return "stored", 0
+    if length is None:
+        return "query", 0
+    if ref.mode == "previous_windows":
+        assert ref.previous_windows is not None
+        return "rolling", ref.previous_windows
+    assert ref.season is not None
+    if ref.season % length:
+        return "query", 0
+    return "season", ref.season // length
+
+
+def _histograms_by_window(
+    monitor: MonitorConfig, windows: list[Window], run: _Runner
+) -> Iterator[tuple[Window, dict[str, Histogram], dict[str, Histogram]]]:
+    """Each window with its live and reference histograms, oldest first."""
+    sources = _Sources(monitor, run.engine_factory)
+    try:
+        features, missing = sources.features()
+        run.problems = missing
+        binnings: dict[str, Binning] = {
+            f.name: binning_from_spec(run.baseline[f.name].binning_spec)
+            for f in features
+            if f.name in run.baseline
+        }
+        stored = {
+            n: Histogram(r.labels, np.asarray(r.counts, dtype=np.int64), r.missing)
+            for n, r in run.baseline.items()
+        }
+        length = monitor.window_length
+        how, lag = _lag(monitor, length)
+        bounds = [lo for lo, _ in windows] + [windows[-1][1]]
+        if lag:
+            assert length is not None
+            bounds = [bounds[0] - k * length for k in range(lag, 0, -1)] + bounds
+        recent: deque[dict[str, Histogram]] = deque(maxlen=lag or None)
+        for position, live in enumerate(sources.live.window_histograms(binnings, bounds)):
+            if position < lag:
+                recent.append(live)
+                continue
+            window = windows[position - lag]
+            if how == "stored":
+                reference = stored
+            elif how == "rolling":
+                reference = {n: _sum(h[n] for h in recent) for n in binnings}
+            elif how == "season":
+                reference = recent[0]
+            else:
+                problems: list[str] = []
+                source, ref_start, ref_end = sources.reference(*window)
+                reference = _histograms(source, binnings, ref_start, ref_end, problems)
+                if problems:
+                    raise DriftError("; ".join(problems))
+            if lag:
+                recent.append(live)
+            yield window, live, reference
+    finally:
+        sources.close()
+
+
+def _sum(histograms: Iterator[Histogram]) -> Histogram:
+    total = next(histograms)
+    for h in histograms:
+        total = total + h
+    return total
