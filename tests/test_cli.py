@@ -22,19 +22,6 @@ def _drift(
     )  # fmt: skip
 
 
-def test_db_upgrade_current_downgrade_prune(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'r.db'}"
-    up = _drift("db", "upgrade", "--url", url, cwd=tmp_path)
-    assert up.returncode == 0, up.stderr
-    assert "is at revision 0001" in up.stdout
-    assert "(up to date)" in _drift("db", "current", "--url", url, cwd=tmp_path).stdout
-    pruned = _drift("db", "prune", "--older-than", "90d", "--url", url, cwd=tmp_path)
-    assert pruned.returncode == 0 and "deleted 0 run(s)" in pruned.stdout
-    down = _drift("db", "downgrade", "base", "--url", url, cwd=tmp_path)
-    assert "at revision base" in down.stdout
-    assert "base (no drift tables)" in _drift("db", "current", "--url", url, cwd=tmp_path).stdout
-
-
 def test_results_url_comes_from_the_environment(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'env.db'}"
     done = _drift("db", "upgrade", cwd=tmp_path, env={"DRIFT_RESULTS_URL": url})
