@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import re
 import types
 import typing
 from collections.abc import Sequence
@@ -62,8 +63,12 @@ def _keys(model: type[BaseModel]) -> list[str]:
     return [f.alias or name for name, f in model.model_fields.items()]
 
 
+#: ``scheme://user:password@``: the password (group 2) is never echoed in an error.
+_USERINFO = re.compile(r"([A-Za-z][A-Za-z0-9+.\-]*://[^/@\s:]*:)([^@\s]+)@")
+
+
 def _got(value: Any) -> str:
-    text = repr(value)
+    text = _USERINFO.sub(r"\1***@", repr(value))
     return text if len(text) <= 60 else text[:57] + "..."
 
 

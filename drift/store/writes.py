@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from drift.store import tables as t
 from drift.store._base import StoreBase
 from drift.store._convert import dumps, loads, new_ids, number, to_db_time
+from drift.store.engine import mask_passwords
 from drift.store.records import RUN_STATUSES, BaselineRecord, RunRecord
 
 __all__ = ["Writes"]
@@ -31,14 +32,15 @@ class Writes(StoreBase):
         name : str
             The monitor's name (unique).
         config : mapping
-            Its definition, JSON-ready; stored as canonical JSON (sorted keys).
+            Its definition, JSON-ready; stored as canonical JSON (sorted keys),
+            with the password of any URL in it masked (``scheme://user:***@``).
 
         Returns
         -------
         str
             The SHA-256 hex digest of the canonical JSON, the config hash.
         """
-        text = dumps(config)
+        text = dumps(mask_passwords(dict(config)))  # no channel password in the store
         digest = hashlib.sha256(text.encode()).hexdigest()
         now = to_db_time(datetime.now(UTC))
         m = t.monitor
