@@ -144,3 +144,42 @@ def test_results_connection_killed_mid_write(
     assert again == {k: v for k, v in expected.items() if k != "alert"}
     assert len(posts(receiver)) == len(TITLES)
     store.engine.dispose()
+
+
+def test_results_connection_killed_after_a_send_before_it_is_recorded(
+    pg_url: str, receiver: HTTPServer
+) -> None:
+    """The one documented gap: delivered, but the store never heard. At least once, not twice.
+
+    The kill lands on the UPDATE that marks a notification sent, after the
+    receiver accepted it. The retry does not send it again while the claim
+    (a 5-minute lease) is held; once the lease has run out, the notification
+    is still unsent as far as the store knows, and it is sent a second time.
+    """
+    make_events(pg_url)
+    upgrade(pg_url)
+    mon = monitor(
+        pg_url, hook=f"json://127.0.0.1:{receiver.port}/hook", table=None, query=SLEEPY_QUERY
+    )
+
+    def kill_own_backend(cursor: Any) -> None:
+        terminate_now(cursor.connection.info.backend_pid)
+
+    def marks_sent(text: str, _: Any) -> bool:
+        return text.startswith("UPDATE drift_notification SET") and "sent_at=%(sent_at)s" in text
+
+    hook = StatementHook(marks_sent, kill_own_backend)
+    store = ResultsStore(hook.attach(make_engine(pg_url)))
+    with pytest.raises(StoreError):
+        run_window(mon, *LIVE, store=store)
+    assert len(posts(receiver)) == 1  # accepted by the receiver, not recorded as sent
+    run_window(mon, *LIVE, store=store)  # the retry, within the lease
+    assert sorted(p["title"] for p in posts(receiver)) == TITLES
+    assert len(store.pending_notifications(mon.name)) == 1
+    # The lease runs out (simulated: it is moved into the past) and the next run resends.
+    with store.engine.begin() as conn:
+        conn.execute(sa.text("UPDATE drift_notification SET claimed_until = '2000-01-01'"))
+    run_window(mon, *LIVE, store=store)
+    assert len(posts(receiver)) == len(TITLES) + 1
+    assert store.pending_notifications(mon.name) == []
+    store.engine.dispose()
