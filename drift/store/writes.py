@@ -33,14 +33,15 @@ class Writes(StoreBase):
             The monitor's name (unique).
         config : mapping
             Its definition, JSON-ready; stored as canonical JSON (sorted keys),
-            with the password of any URL in it masked (``scheme://user:***@``).
+            with the password of any URL in it masked (``scheme://user:***@``)
+            and Apprise channel URLs cut to their scheme (``slack://***``).
 
         Returns
         -------
         str
             The SHA-256 hex digest of the canonical JSON, the config hash.
         """
-        text = dumps(mask_passwords(dict(config)))  # no channel password in the store
+        text = dumps(_without_secrets(config))
         digest = hashlib.sha256(text.encode()).hexdigest()
         now = to_db_time(datetime.now(UTC))
         m = t.monitor
@@ -268,6 +269,26 @@ class Writes(StoreBase):
             return len(doomed)
 
         return self._write(action)
+
+
+def _without_secrets(config: Mapping[str, Any]) -> Any:
+    """A monitor definition fit to store: no URL password, no Apprise URL beyond its scheme.
+
+    Apprise URLs often carry their secret in the path or the query
+    (``slack://TokenA/TokenB/TokenC``, ``json://host/hook?token=...``), so only
+    the scheme is kept (``slack://***``); sending resolves the URL from the
+    monitor file, never from the store.
+    """
+    masked = mask_passwords(dict(config))
+    alerts = masked.get("alerts")
+    if isinstance(alerts, list | tuple):
+        masked["alerts"] = [
+            {**a, "apprise": a["apprise"].split("://", 1)[0] + "://***"}
+            if isinstance(a, dict) and isinstance(a.get("apprise"), str)
+            else a
+            for a in alerts
+        ]
+    return masked
 
 
 def _baseline_values(monitor: str, r: BaselineRecord) -> dict[str, Any]:

@@ -61,7 +61,13 @@ def _monitor(hook: str, **extra: Any) -> Any:
                 {"name": "amount", "kind": "numeric"},
                 {"name": "country", "kind": "categorical"},
             ],
-            "alerts": [{"apprise": hook}],
+            "alerts": [
+                {"apprise": hook},
+                {
+                    "apprise": f"{hook.split('@')[0].split(':')[0]}://"
+                    f"{hook.split('@')[1]}?token={SECRET}"
+                },
+            ],
             **extra,
         }
     )
@@ -105,7 +111,7 @@ def test_no_password_in_logs_store_alerts_or_results(
     run_window(_monitor(dead, name="secretive2"), *LIVE, store=store)
     stored = _stored_text(store)
     posted = json.dumps(posts(receiver))
-    assert len(posts(receiver)) == 2
+    assert len(posts(receiver)) == 4  # two alerts on two channels (password, token)
     captured = capsys.readouterr()
     for where, text in {
         "log": caplog.text,
