@@ -27,10 +27,15 @@ from drift.errors import SourceError
 from drift.sources.predicates import Target
 from drift.sources.token_tally import HF_PREFIX, IDS, IdTally, SubwordTally, Tally, as_text
 from drift.stats.binning import Binning, NumericBinning, TokenBinning
+from drift.stats.fast_tokens import FAST_TOKENIZERS, TokenCounter
 from drift.stats.histogram import Histogram
 
 #: Rows fetched per chunk.
 CHUNK_SIZE = 10_000
+#: Count ``regex``/``whitespace`` unigrams with :class:`drift.stats.fast_tokens.TokenCounter`
+#: (same counts, vectorised for ASCII). False counts with :func:`count_tokens` only,
+#: which the benchmark uses to time the old path against the new one.
+VECTORISED_TOKENS = True
 
 Tokenizer = Callable[..., list[str]]
 _WORD = re.compile(r"\w+", re.UNICODE)
@@ -106,18 +111,31 @@ def count_tokens(
 
 
 class WordTally:
-    """Token counts from :func:`drift.stats.tokenize` (``regex``, ``whitespace``, ``char``)."""
+    """Token counts from :func:`drift.stats.tokenize` (``regex``, ``whitespace``, ``char``).
 
-    def __init__(self, binning: TokenBinning, tokenize: Tokenizer, feature: str) -> None:
+    With ``vectorised`` (the default), ``regex`` and ``whitespace`` unigrams
+    are counted by :class:`drift.stats.fast_tokens.TokenCounter`, which
+    gives the same counts as :func:`count_tokens` with ``tokenize``'s
+    semantics (those of :func:`drift.stats.tokenize`) several times faster.
+    """
+
+    def __init__(
+        self, binning: TokenBinning, tokenize: Tokenizer, feature: str, *, vectorised: bool = True
+    ) -> None:
         self.binning, self.tokenize, self.feature = binning, tokenize, feature
         self.tokens: Counter[str] = Counter()
+        fast = vectorised and binning.ngram == 1 and binning.tokenizer in FAST_TOKENIZERS
+        self.fast = TokenCounter(binning.tokenizer, lowercase=binning.lowercase) if fast else None
 
     def add(self, values: Sequence[Any]) -> None:
         texts = [v if type(v) is str else as_text(v, self.feature) for v in values]
-        count_tokens(self.tokens, texts, self.binning, self.tokenize)
+        if self.fast is not None:
+            self.fast.add(texts)
+        else:
+            count_tokens(self.tokens, texts, self.binning, self.tokenize)
 
     def counts(self) -> Counter[str]:
-        return self.tokens
+        return self.fast.counts() if self.fast is not None else self.tokens
 
 
 def tally(binning: TokenBinning, feature: str) -> Tally:
@@ -126,7 +144,7 @@ def tally(binning: TokenBinning, feature: str) -> Tally:
         return IdTally(feature)
     if binning.tokenizer.startswith(HF_PREFIX):
         return SubwordTally(binning.tokenizer.removeprefix(HF_PREFIX), feature)
-    return WordTally(binning, tokenizer(), feature)
+    return WordTally(binning, tokenizer(), feature, vectorised=VECTORISED_TOKENS)
 
 
 class _Counter:
