@@ -167,51 +167,41 @@ class Summaries(StoreBase):
         severity.
         """
         s = t.score
-        width = bucket_width(start, end, self.count_runs(monitor, start, end), limit)
-        where = (
-            s.c.monitor == monitor, s.c.metric == metric,
-            s.c.window_end > start, s.c.window_end <= end,
-        )  # fmt: skip
-        if width is None:
-            query = sa.select(
-                s.c.feature, s.c.window_end, _headline(s), _severity_rank(s.c.severity), s.c.run_id
-            ).where(*where)
-        else:
-            bucket = _bucket(s.c.window_end, start, width).label("bucket")
-            query = (
-                sa.select(
-                    s.c.feature, sa.func.max(s.c.window_end), sa.func.max(_headline(s)),
-                    sa.func.max(_severity_rank(s.c.severity)), sa.null(),
-                )
-                .where(*where)
-                .group_by(s.c.feature, bucket)
-            )  # fmt: skip
-        rows = self._read(lambda c: c.execute(query).all())
-        return _grid(rows, width)
+        return self._grid_of(s.c.feature, s.c.metric == metric, monitor, start, end, limit)
 
     def feature_series(
         self, monitor: str, feature: str, start: datetime, end: datetime, *, limit: int = 500
     ) -> Bucketed:
         """Every stored metric of one feature over ``(start, end]``, ``limit`` points at most."""
         s = t.score
+        return self._grid_of(s.c.metric, s.c.feature == feature, monitor, start, end, limit)
+
+    def _grid_of(
+        self,
+        series: sa.ColumnElement[Any],
+        only: sa.ColumnElement[bool],
+        monitor: str,
+        start: datetime,
+        end: datetime,
+        limit: int,
+    ) -> Bucketed:
+        """Scores of ``monitor`` matching ``only``, one row per ``series`` value, bucketed."""
+        s = t.score
         width = bucket_width(start, end, self.count_runs(monitor, start, end), limit)
-        where = (
-            s.c.monitor == monitor, s.c.feature == feature,
-            s.c.window_end > start, s.c.window_end <= end,
-        )  # fmt: skip
+        where = (s.c.monitor == monitor, only, s.c.window_end > start, s.c.window_end <= end)
         if width is None:
             query = sa.select(
-                s.c.metric, s.c.window_end, _headline(s), _severity_rank(s.c.severity), s.c.run_id
+                series, s.c.window_end, _headline(s), _severity_rank(s.c.severity), s.c.run_id
             ).where(*where)
         else:
             bucket = _bucket(s.c.window_end, start, width).label("bucket")
             query = (
                 sa.select(
-                    s.c.metric, sa.func.max(s.c.window_end), sa.func.max(_headline(s)),
+                    series, sa.func.max(s.c.window_end), sa.func.max(_headline(s)),
                     sa.func.max(_severity_rank(s.c.severity)), sa.null(),
                 )
                 .where(*where)
-                .group_by(s.c.metric, bucket)
+                .group_by(series, bucket)
             )  # fmt: skip
         rows = self._read(lambda c: c.execute(query).all())
         return _grid(rows, width)
