@@ -48,6 +48,27 @@ def _stored_text(store: ResultsStore) -> str:
     return "\n".join(out)
 
 
+def _dashboard_text(store: ResultsStore) -> str:
+    """Every page and API answer of the dashboard over ``store``: overview, monitors, runs."""
+    from fastapi.testclient import TestClient
+
+    from drift.dashboard import create_app
+
+    client = TestClient(create_app(store))
+    texts = [client.get("/").text, client.get("/api/monitors").text]
+    for monitor in client.get("/api/monitors").json():
+        name = monitor["name"]
+        texts += [client.get(f"/monitors/{name}").text, client.get(f"/api/monitors/{name}").text]
+        texts.append(client.get(f"/api/monitors/{name}/alerts").text)
+        for run in client.get(f"/api/monitors/{name}/runs").json():
+            texts += [
+                client.get(f"/runs/{run['id']}").text,
+                client.get(f"/api/runs/{run['id']}").text,
+            ]
+    assert len(texts) > 6, "the dashboard showed no runs to scan"
+    return "\n".join(texts)
+
+
 def _monitor(hook: str, **extra: Any) -> Any:
     return parse_monitor(
         {
@@ -110,6 +131,7 @@ def test_no_password_in_logs_store_alerts_or_results(
     dead = f"json://drift:{SECRET}@127.0.0.1:{free_port()}/hook"
     run_window(_monitor(dead, name="secretive2"), *LIVE, store=store)
     stored = _stored_text(store)
+    dashboard = _dashboard_text(store)
     posted = json.dumps(posts(receiver))
     assert len(posts(receiver)) == 4  # two alerts on two channels (password, token)
     captured = capsys.readouterr()
@@ -117,6 +139,7 @@ def test_no_password_in_logs_store_alerts_or_results(
         "log": caplog.text,
         "stdout/stderr": captured.out + captured.err,
         "results tables": stored,
+        "dashboard": dashboard,
         "notification bodies": posted,
         "results and errors": "\n".join(seen),
     }.items():
