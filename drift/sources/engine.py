@@ -57,5 +57,7 @@ def open_source(
         url, where = source_cfg.url, "source.url"
     try:
         return sa.create_engine(url)
-    except (sa.exc.ArgumentError, sa.exc.NoSuchModuleError) as exc:
+    except (sa.exc.ArgumentError, sa.exc.NoSuchModuleError, ValueError) as exc:
+        # ValueError: e.g. a port that is not a number. The URL itself is never
+        # repeated: it may hold a password.
         raise SourceError(f"{where} is not a usable SQLAlchemy URL: {exc}") from None

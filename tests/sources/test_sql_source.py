@@ -304,3 +304,12 @@ def test_open_source_reads_url_and_env(monkeypatch: pytest.MonkeyPatch, tmp_path
         open_source(SourceConfig(conn_id="warehouse"))
     engine = sa.create_engine("sqlite://")
     assert open_source(SourceConfig(conn_id="w"), engine_factory=lambda _: engine) is engine
+
+
+def test_a_url_with_a_bad_port_is_a_source_error_without_the_password(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("DRIFT_TEST_SOURCE", "postgresql+psycopg://u:s3cret@h:abc/db")
+    with pytest.raises(SourceError, match="environment variable DRIFT_TEST_SOURCE") as caught:
+        open_source(SourceConfig(url_env="DRIFT_TEST_SOURCE"))
+    assert "s3cret" not in str(caught.value)
