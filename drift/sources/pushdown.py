@@ -79,6 +79,18 @@ class BinLayout:
         below = np.concatenate([[0], raw, [rows - missing_count]]).astype(np.int64)
         return np.diff(below), missing_count
 
+    def decode_rows(
+        self, table: npt.NDArray[np.int64]
+    ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+        """:meth:`decode` for every row of ``table`` (row count in column 0): counts, missing."""
+        missing_counts = table[:, self.position]
+        raw = table[:, self.position + 1 : self.position + self.width]
+        if not self.cumulative:
+            return raw, missing_counts
+        zeros = np.zeros((table.shape[0], 1), dtype=np.int64)
+        present = (table[:, 0] - missing_counts)[:, None]
+        return np.diff(np.hstack([zeros, raw, present]), axis=1), missing_counts
+
 
 def bin_aggregates(
     targets: Sequence[tuple[Target, Binning]], first: int = 0

@@ -365,7 +365,13 @@ class SqlSource:
                     index = window_index(column, self._style, self.dialect, part)
                     targets = [(self._target(relation, n, b.kind), b) for n, b in grouped.items()]
                     chunk = count_bins_by_window(
-                        conn, relation.selectable, where, index, len(part) - 1, targets
+                        conn,
+                        relation.selectable,
+                        where,
+                        index,
+                        len(part) - 1,
+                        targets,
+                        self.dialect,
                     )
             for i, (lo, hi) in enumerate(itertools.pairwise(part)):
                 if alone:

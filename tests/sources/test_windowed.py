@@ -141,7 +141,7 @@ def test_mariadb_window_index_ignores_the_session_time_zone(db_url: str, backend
 @pytest.mark.parametrize(
     ("dialect", "spelling"),
     [
-        ("postgresql", "EXTRACT(EPOCH FROM"),
+        ("postgresql", "date_part('epoch', "),
         ("duckdb", "epoch_us("),
         ("mariadb", "TIMESTAMPDIFF(MICROSECOND, '1970-01-01 00:00:00'"),
         ("sqlite", "julianday("),
@@ -168,3 +168,33 @@ def _exact_ms(bounds: list[datetime]) -> Any:
 def test_sqlite_arithmetic_needs_whole_milliseconds() -> None:
     assert _exact_ms([T0, T0 + HOUR, T0 + 2 * HOUR])
     assert not _exact_ms([T0, T0 + timedelta(microseconds=1500)])
+
+
+def test_arithmetic_only_where_epoch_micros_is_exact() -> None:
+    far = datetime(2200, 1, 1, tzinfo=T0.tzinfo)
+    postgresql = dialect_of(sa.create_engine("postgresql+psycopg://"))
+    assert arithmetic_index("aware", postgresql, [T0, T0 + DAY])
+    assert not arithmetic_index("aware", postgresql, [far, far + DAY])
+    assert not arithmetic_index("epoch", postgresql, [T0, T0 + DAY])
+
+
+@pytest.mark.parametrize("backend", ["postgresql"])
+def test_microsecond_timestamps_fall_in_the_right_window(db_url: str, backend: str) -> None:
+    engine = sa.create_engine(db_url)
+    table = sa.Table(
+        "ev", sa.MetaData(), sa.Column("ts", sa.DateTime(timezone=True)), sa.Column("x", sa.Float)
+    )
+    table.create(engine)
+    edges = [datetime(y, 6, 1, tzinfo=T0.tzinfo) for y in (1900, 1969, 1970, 2024, 2100)]
+    one = timedelta(microseconds=1)
+    stamps = [t + d for t in edges for d in (-one, timedelta(0), one)]
+    with engine.begin() as conn:
+        conn.execute(table.insert(), [{"ts": t, "x": 1.0} for t in stamps])
+    src = SqlSource(engine, table="ev", timestamp="ts")
+    binnings = src.fit([FeatureConfig(name="x", kind="numeric")], None, None)
+    for edge in edges:
+        bounds = [edge - DAY, edge, edge + DAY]
+        assert arithmetic_index("aware", src.dialect, bounds)
+        got = [h["x"].total for h in src.window_histograms(binnings, bounds)]
+        assert got == [1, 2], edge
+    engine.dispose()
