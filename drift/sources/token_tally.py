@@ -3,7 +3,9 @@
 A text feature's binning names its tokenizer in ``TokenBinning.tokenizer``:
 
 - ``regex``, ``whitespace``, ``char``: :func:`drift.stats.tokenize` (see
-  :func:`drift.sources.streaming.count_tokens`).
+  :func:`drift.sources.streaming.count_tokens`); ``regex`` and ``whitespace``
+  unigrams are counted with the same result by the vectorised
+  :class:`drift.stats.fast_tokens.TokenCounter`.
 - ``huggingface:<absolute path of a tokenizer.json>``: the subword tokenizer
   saved there, run with ``Tokenizer.encode_batch`` once per chunk of
   documents and without special tokens (``[CLS]``, ``</s>``: one per
