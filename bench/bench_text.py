@@ -138,6 +138,12 @@ def main() -> None:
             with engine.connect() as conn:
                 return sum(len(c) for c in stream_rows(conn, columns, table, sa.true()))
 
+        def fetch_raw() -> int:
+            columns = [table.c.doc, sa.case((table.c.doc.is_(None), 1), else_=0)]
+            with engine.connect() as conn:
+                chunks = stream_rows(conn, columns, table, sa.true(), text_only=True)
+                return sum(len(c) for c in chunks)
+
         def fetch_psycopg() -> int:
             dsn = sa.make_url(URL).set(drivername="postgresql").render_as_string(False)
             with psycopg.connect(dsn) as conn, conn.cursor(name="bench") as cur:
@@ -148,15 +154,17 @@ def main() -> None:
                 return n
 
         fetch_sa, fetched = best(args.repeat, fetch_sqlalchemy)
+        fetch_text, fetched_text = best(args.repeat, fetch_raw)
         fetch_pg, fetched_pg = best(args.repeat, fetch_psycopg)
-        assert fetched == fetched_pg == len(docs)
+        assert fetched == fetched_text == fetched_pg == len(docs)
 
         src = SqlSource(engine, table="docs", timestamp="ts")
         feature = FeatureConfig(name="doc", kind="text", top_k=5000, **options)
         window = (T0, T0 + timedelta(days=1))
 
-        def streamed_runs(vectorised: bool) -> tuple[float, float, Any, Any]:
+        def streamed_runs(vectorised: bool, raw: bool = True) -> tuple[float, float, Any, Any]:
             streaming.VECTORISED_TOKENS = vectorised
+            streaming.RAW_TEXT_FETCH = raw
             try:
                 fit_time, fitted = best(
                     args.repeat, lambda: src.fit([feature], *window, pushdown=False)["doc"]
@@ -166,12 +174,14 @@ def main() -> None:
                     lambda: src.histograms({"doc": fitted}, *window, pushdown=False)["doc"],
                 )
             finally:
-                streaming.VECTORISED_TOKENS = True
+                streaming.VECTORISED_TOKENS = streaming.RAW_TEXT_FETCH = True
             return fit_time, hist_time, fitted, hist
 
-        fit_old, hist_old, binning, streamed_old = streamed_runs(False)
+        fit_old, hist_old, binning, streamed_old = streamed_runs(False, raw=False)
+        fit_vec, hist_vec, vec_binning, streamed_vec = streamed_runs(True, raw=False)
         fit_new, hist_new, fast_binning, streamed_new = streamed_runs(True)
-        assert fast_binning == binning and streamed_new == streamed_old
+        assert fast_binning == vec_binning == binning
+        assert streamed_new == streamed_vec == streamed_old
         fit_push, pushed_binning = best(args.repeat, lambda: src.fit([feature], *window)["doc"])
         assert pushed_binning == binning
         hist_push, pushed = best(
@@ -188,13 +198,16 @@ def main() -> None:
             ("in memory, tokenize() per document + Counter", counter_time),
             ("in memory, count_tokens() per 10,000-document chunk (exact)", chunked_time),
             ("in memory, TokenCounter per 10,000-document chunk (vectorised)", fast_time),
-            ("fetch only, stream_rows (SQLAlchemy)", fetch_sa),
+            ("fetch only, stream_rows through SQLAlchemy rows", fetch_sa),
+            ("fetch only, stream_rows text_only (psycopg cursor)", fetch_text),
             ("fetch only, bare psycopg server-side cursor", fetch_pg),
-            ("fit, streamed, exact (old)", fit_old),
-            ("fit, streamed, vectorised (new)", fit_new),
+            ("fit, streamed, SQLAlchemy rows + exact counter (old)", fit_old),
+            ("fit, streamed, SQLAlchemy rows + vectorised counter", fit_vec),
+            ("fit, streamed, psycopg cursor + vectorised counter (new)", fit_new),
             ("fit, pushdown", fit_push),
-            ("histograms, streamed, exact (old)", hist_old),
-            ("histograms, streamed, vectorised (new)", hist_new),
+            ("histograms, streamed, SQLAlchemy rows + exact counter (old)", hist_old),
+            ("histograms, streamed, SQLAlchemy rows + vectorised counter", hist_vec),
+            ("histograms, streamed, psycopg cursor + vectorised counter (new)", hist_new),
             ("histograms, pushdown", hist_push),
         ]:
             print(f"| {name} | {seconds:.2f} s | {tokens / seconds / 1e6:.2f} M tokens/s |")

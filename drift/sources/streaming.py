@@ -25,6 +25,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from drift.errors import SourceError
 from drift.sources.predicates import Target
+from drift.sources.raw_fetch import raw_text_rows
 from drift.sources.token_tally import HF_PREFIX, IDS, IdTally, SubwordTally, Tally, as_text
 from drift.stats.binning import Binning, NumericBinning, TokenBinning
 from drift.stats.fast_tokens import FAST_TOKENIZERS, TokenCounter
@@ -36,6 +37,10 @@ CHUNK_SIZE = 10_000
 #: (same counts, vectorised for ASCII). False counts with :func:`count_tokens` only,
 #: which the benchmark uses to time the old path against the new one.
 VECTORISED_TOKENS = True
+#: Read text-only streams on PostgreSQL from psycopg's cursor
+#: (:mod:`drift.sources.raw_fetch`); False reads them through SQLAlchemy's rows,
+#: which the benchmark uses for comparison.
+RAW_TEXT_FETCH = True
 
 Tokenizer = Callable[..., list[str]]
 _WORD = re.compile(r"\w+", re.UNICODE)
@@ -67,9 +72,20 @@ def stream_rows(
     source: sa.FromClause,
     where: ColumnElement[bool],
     chunk_size: int = CHUNK_SIZE,
-) -> Iterator[Sequence[sa.Row[*tuple[Any, ...]]]]:
-    """Yield the window's rows of ``columns`` in chunks of at most ``chunk_size``."""
+    *,
+    text_only: bool = False,
+) -> Iterator[Sequence[Sequence[Any]]]:
+    """Yield the window's rows of ``columns`` in chunks of at most ``chunk_size``.
+
+    With ``text_only`` (every column is text or an integer flag), PostgreSQL
+    rows come straight from psycopg's cursor (:mod:`drift.sources.raw_fetch`),
+    without SQLAlchemy's per-row objects.
+    """
     query = sa.select(*columns).select_from(source).where(where)
+    raw = raw_text_rows(conn, query, chunk_size) if text_only and RAW_TEXT_FETCH else None
+    if raw is not None:
+        yield from raw
+        return
     try:
         result = conn.execution_options(stream_results=True, yield_per=chunk_size).execute(query)
         with result:
@@ -207,7 +223,8 @@ def stream_histograms(
     columns: list[ColumnElement[Any]] = []
     for target, _ in targets:
         columns += [target.value, sa.case((target.is_missing, 1), else_=0)]
-    for chunk in stream_rows(conn, columns, source, where, chunk_size):
+    text_only = all(isinstance(binning, TokenBinning) for _, binning in targets)
+    for chunk in stream_rows(conn, columns, source, where, chunk_size, text_only=text_only):
         for j, counter in enumerate(counters):
             counter.add([row[2 * j] for row in chunk], [row[2 * j + 1] for row in chunk])
     return {target.name: c.histogram() for (target, _), c in zip(targets, counters, strict=True)}
@@ -228,7 +245,7 @@ def fit_vocabulary(
     """
     counter = tally(binning, target.name)
     columns = [target.value, sa.case((target.is_missing, 1), else_=0)]
-    for chunk in stream_rows(conn, columns, source, where, chunk_size):
+    for chunk in stream_rows(conn, columns, source, where, chunk_size, text_only=True):
         counter.add([row[0] for row in chunk if not row[1]])
     top = sorted(counter.counts().items(), key=lambda kv: (-kv[1], kv[0]))[:top_k]
     return TokenBinning(
