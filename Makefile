@@ -41,6 +41,7 @@ bench: venv
 	$(BIN)/python bench/bench_compare.py
 	$(BIN)/python bench/bench_store.py
 	$(BIN)/python bench/bench_dashboard.py
+	$(BIN)/python bench/bench_pushdown.py
 
 clean:
 	rm -rf $(VENV) .demo .pytest_cache .mypy_cache .ruff_cache
