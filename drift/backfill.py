@@ -172,13 +172,13 @@ class _Runner:
             scores = self.score(live, reference)
             status, error = _judge(monitor, scores, problems)
             run_id = self.store.write_run(attempt.record(status, error, scores))
+            if problems:
+                log.error("monitor %s [%s, %s): %s", monitor.name, lo, hi, error)
+            result = WindowResult(monitor.name, lo, hi, status, tuple(scores), run_id, error)
+            dispatch_alerts(monitor, result.summary(), store=self.store, notify=self.notify)
         except _ERRORS as exc:
             self.failed(window, exc)
             return
-        if problems:
-            log.error("monitor %s [%s, %s): %s", monitor.name, lo, hi, error)
-        result = WindowResult(monitor.name, lo, hi, status, tuple(scores), run_id, error)
-        dispatch_alerts(monitor, result.summary(), store=self.store, notify=self.notify)
         self.emit(result)
 
     def score(
