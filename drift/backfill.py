@@ -46,6 +46,7 @@ from drift.pipeline import (
     _Sources,
     _thresholds,
     _utc,
+    judge_window,
     prepare_baseline,
     run_window,
     windows_between,
@@ -170,7 +171,7 @@ class _Runner:
         problems = list(self.problems)
         try:
             scores = self.score(live, reference)
-            status, error = _judge(monitor, scores, problems)
+            status, error = judge_window(monitor, lo, hi, scores, problems)
             run_id = self.store.write_run(attempt.record(status, error, scores))
             if problems:
                 log.error("monitor %s [%s, %s): %s", monitor.name, lo, hi, error)
@@ -199,27 +200,6 @@ class _Runner:
                 },
             )
         )
-
-
-def _judge(
-    monitor: MonitorConfig, scores: list[FeatureScore], problems: list[str]
-) -> tuple[str, str | None]:
-    """A window's status and error text, by the rules of ``measure_window``."""
-    status, notes = "ok", []
-    short = [
-        f"{s.feature} ({what} {n} < {monitor.thresholds.min_rows})"
-        for s in scores
-        for what, n in (("live rows", s.current.n), ("reference rows", s.reference.n))
-        if n < monitor.thresholds.min_rows
-    ]
-    if short:
-        notes.append("too few rows, not judged: " + ", ".join(short))
-        if not any(s.enough_data for s in scores):
-            status = "insufficient_data"
-    if problems:
-        status = "error"
-        notes.insert(0, "features not measured: " + "; ".join(problems))
-    return status, " | ".join(notes) or None
 
 
 def _lag(monitor: MonitorConfig, length: timedelta | None) -> tuple[str, int]:

@@ -404,18 +404,39 @@ def measure_window(
     except (DriftError, sa.exc.SQLAlchemyError, ValueError) as exc:
         store.write_run(attempt.record("error", f"{type(exc).__name__}: {exc}", ()))
         raise
+    status, error = judge_window(monitor, start, end, result_scores, problems)
+    run_id = store.write_run(attempt.record(status, error, result_scores))
+    if problems:
+        log.error("monitor %s [%s, %s): %s", monitor.name, start, end, error)
+    return WindowResult(monitor.name, start, end, status, tuple(result_scores), run_id, error)
+
+
+def judge_window(
+    monitor: MonitorConfig,
+    start: datetime,
+    end: datetime,
+    scores: Sequence[FeatureScore],
+    problems: Sequence[str],
+) -> tuple[str, str | None]:
+    """A window's status and its notes, from its scores and the features not measured.
+
+    ``error`` if a feature could not be measured; ``insufficient_data`` if no
+    feature had enough rows to be judged; else ``ok``. The notes name the
+    features not measured, those with too few rows, and those whose
+    reference mostly fell outside the kept bins (also logged as a warning).
+    """
     status, notes = "ok", []
     short = [
         f"{s.feature} ({what} {n} < {monitor.thresholds.min_rows})"
-        for s in result_scores
+        for s in scores
         for what, n in (("live rows", s.current.n), ("reference rows", s.reference.n))
         if n < monitor.thresholds.min_rows
     ]
     if short:
         notes.append("too few rows, not judged: " + ", ".join(short))
-        if not any(s.enough_data for s in result_scores):
+        if not any(s.enough_data for s in scores):
             status = "insufficient_data"
-    crowded = _crowded_tails(result_scores)
+    crowded = _crowded_tails(scores)
     if crowded:
         notes.append("most values outside the kept bins: " + "; ".join(crowded))
         log.warning(
@@ -425,11 +446,7 @@ def measure_window(
     if problems:
         status = "error"
         notes.insert(0, "features not measured: " + "; ".join(problems))
-    error = " | ".join(notes) or None
-    run_id = store.write_run(attempt.record(status, error, result_scores))
-    if problems:
-        log.error("monitor %s [%s, %s): %s", monitor.name, start, end, error)
-    return WindowResult(monitor.name, start, end, status, tuple(result_scores), run_id, error)
+    return status, " | ".join(notes) or None
 
 
 #: Share of the reference in the "<other>" / "<oov>" bin above which a run warns.
