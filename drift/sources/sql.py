@@ -29,6 +29,7 @@ from drift.sources.token_tally import token_shape
 from drift.sources.windowed import (
     arithmetic_index,
     count_bins_by_window,
+    date_bin_supported,
     window_index,
     windows_per_query,
 )
@@ -362,7 +363,13 @@ class SqlSource:
                     where = self._where(relation, part[0], part[-1])
                     assert self.timestamp is not None and self._style is not None
                     column = relation.column(self.timestamp)
-                    index = window_index(column, self._style, self.dialect, part)
+                    index = window_index(
+                        column,
+                        self._style,
+                        self.dialect,
+                        part,
+                        date_bin=date_bin_supported(conn),
+                    )
                     targets = [(self._target(relation, n, b.kind), b) for n, b in grouped.items()]
                     chunk = count_bins_by_window(
                         conn,

@@ -16,6 +16,15 @@ Two ways to compute the index:
   '1970-01-01', ts)``, which unlike ``UNIX_TIMESTAMP`` does not depend on the
   session time zone; SQLite: ``julianday`` (which the window filter also
   compares) rounded to its exact integer milliseconds.
+  On PostgreSQL 14 and later, for ``timestamp``/``timestamptz`` columns,
+  :class:`WindowStart` instead: ``date_bin(length, ts, origin)``, the start
+  of the row's window, joined to the window starts computed from
+  ``generate_series(0, n - 1)``; cheaper per row than ``date_part``. For
+  timestamptz ``date_bin`` counts in absolute time; naive columns hold UTC
+  (as the window filter assumes) and get a naive origin, so the bins fall
+  exactly on the filter's bounds either way. The length is written as an
+  ``HH:MM:SS.ffffff`` interval (no days), which PostgreSQL adds in absolute
+  time whatever the session time zone.
 - Anything else (cron schedules with windows of different lengths,
   timestamps stored as epoch numbers, other dialects): a balanced tree of
   ``CASE WHEN ts >= bound`` built from the very comparisons of the window
@@ -49,8 +58,10 @@ from drift.stats.histogram import UNSEEN_KEEP, Histogram
 __all__ = [
     "EpochMicros",
     "WindowIndex",
+    "WindowStart",
     "arithmetic_index",
     "count_bins_by_window",
+    "date_bin_supported",
     "window_index",
     "windows_per_query",
 ]
@@ -63,6 +74,8 @@ MAX_CASE_WINDOWS = 1024
 EXACT_MICROS = 2**52
 #: Dialects :class:`EpochMicros` compiles for.
 ARITHMETIC_DIALECTS = frozenset({"postgresql", "duckdb", "sqlite", "mariadb", "mysql"})
+#: First PostgreSQL version with ``date_bin()``.
+DATE_BIN_SINCE = (14,)
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 # GROUP BY the first output column: bound parameters inside the index expression
@@ -89,6 +102,45 @@ class WindowIndex(FunctionElement[int]):
     type = sa.BigInteger()
     name = "window_index"
     inherit_cache = True
+
+
+class WindowStart(FunctionElement[datetime]):
+    """PostgreSQL ``date_bin(length, ts, origin)``: the start of a row's window.
+
+    Arguments: the timestamp expression, then the length (an ``INTERVAL``
+    literal of microseconds only) and the origin (a timestamp literal of
+    the timestamp's own type), both built here, never user input.
+    """
+
+    name = "window_start"
+    inherit_cache = True
+
+
+class SeriesStart(FunctionElement[datetime]):
+    """``origin + i * length``: the start of window ``i`` (PostgreSQL)."""
+
+    name = "series_start"
+    inherit_cache = True
+
+
+@compiles(WindowStart)
+@compiles(SeriesStart)
+def _start_default(element: FunctionElement[Any], compiler: SQLCompiler, **kw: Any) -> str:
+    raise sa.exc.CompileError(f"no date_bin for dialect {compiler.dialect.name!r}")
+
+
+@compiles(WindowStart, "postgresql")
+def _start_postgresql(element: WindowStart, compiler: SQLCompiler, **kw: Any) -> str:
+    value, length, origin = (compiler.process(c, **kw) for c in element.clauses)
+    return f"date_bin({length}, {value}, {origin})"
+
+
+@compiles(SeriesStart, "postgresql")
+def _series_start_postgresql(element: SeriesStart, compiler: SQLCompiler, **kw: Any) -> str:
+    # interval * float8 is exact here: |i * length| < 2**53 microseconds
+    # (the bounds are within EXACT_MICROS of the epoch, see arithmetic_index).
+    index, length, origin = (compiler.process(c, **kw) for c in element.clauses)
+    return f"({origin} + {index} * {length})"
 
 
 @compiles(EpochMicros)
@@ -163,6 +215,29 @@ def _regular(bounds: Sequence[datetime]) -> timedelta | None:
     return steps.pop() if len(steps) == 1 else None
 
 
+def date_bin_supported(conn: sa.Connection) -> bool:
+    """Whether the connected server has ``date_bin()`` (PostgreSQL 14 or later)."""
+    if conn.dialect.name != "postgresql":
+        return False
+    version = conn.dialect.server_version_info
+    return version is not None and tuple(version) >= DATE_BIN_SINCE
+
+
+def _interval_literal(length: timedelta) -> ColumnElement[Any]:
+    micros = _micros(length)
+    seconds, us = divmod(micros, 1_000_000)
+    minutes, ss = divmod(seconds, 60)
+    hours, mm = divmod(minutes, 60)
+    return sa.literal_column(f"INTERVAL '{hours}:{mm:02d}:{ss:02d}.{us:06d}'", sa.Interval())
+
+
+def _timestamp_literal(value: datetime, aware: bool) -> ColumnElement[Any]:
+    utc = value.astimezone(UTC).replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
+    if aware:
+        return sa.literal_column(f"TIMESTAMP WITH TIME ZONE '{utc}+00:00'", sa.DateTime(True))
+    return sa.literal_column(f"TIMESTAMP WITHOUT TIME ZONE '{utc}'", sa.DateTime())
+
+
 def _timestamp_target(
     column: ColumnElement[Any], style: TimestampStyle, dialect: Dialect
 ) -> ColumnElement[Any]:
@@ -195,19 +270,32 @@ def window_index(
     style: TimestampStyle,
     dialect: Dialect,
     bounds: Sequence[datetime],
-) -> ColumnElement[int]:
+    *,
+    date_bin: bool = False,
+) -> ColumnElement[Any]:
     """Which of the windows ``[bounds[i], bounds[i + 1])`` a row falls in.
 
     Only meaningful for rows inside ``[bounds[0], bounds[-1])`` (the caller's
     filter). Arithmetic where :func:`arithmetic_index` allows it, else a
-    ``CASE`` tree over the window filter's own comparisons.
+    ``CASE`` tree over the window filter's own comparisons. With
+    ``date_bin`` (the server has it, see :func:`date_bin_supported`) and a
+    ``timestamp``/``timestamptz`` column on PostgreSQL, the arithmetic is a
+    :class:`WindowStart` instead, the window's start rather than its index
+    (:func:`count_bins_by_window` joins it to the index).
     """
     if len(bounds) < 2:
         raise ValueError("`bounds` must hold at least two instants (one window).")
     if arithmetic_index(style, dialect, bounds):
+        length = bounds[1] - bounds[0]
+        if date_bin and dialect.name == "postgresql" and style in ("aware", "naive"):
+            aware = style == "aware"
+            value = sa.cast(column, sa.DateTime(timezone=aware))
+            return WindowStart(
+                value, _interval_literal(length), _timestamp_literal(bounds[0], aware)
+            )
         epoch = EpochMicros(_timestamp_target(column, style, dialect))
-        origin, length = _micros(bounds[0]), _micros(bounds[1] - bounds[0])
-        return WindowIndex(epoch, sa.literal_column(str(origin)), sa.literal_column(str(length)))
+        origin, micros = _micros(bounds[0]), _micros(length)
+        return WindowIndex(epoch, sa.literal_column(str(origin)), sa.literal_column(str(micros)))
 
     def node(lo: int, hi: int) -> ColumnElement[int]:
         if hi - lo == 1:
@@ -226,7 +314,7 @@ def windows_per_query(columns: int, case_tree: bool) -> int:
 
 
 def _grouped(
-    source: sa.FromClause, index: ColumnElement[int], windows: int, dialect: Dialect
+    source: sa.FromClause, index: ColumnElement[Any], windows: int, dialect: Dialect
 ) -> tuple[sa.FromClause, ColumnElement[int]]:
     """The FROM clause and grouping key of a query grouped by window.
 
@@ -234,12 +322,19 @@ def _grouped(
     values for any expression of it, and so plans a sort of every row
     (spilling to disk) and no parallel workers. Joining the rows to
     ``generate_series(0, windows - 1)`` on the index makes the key a
-    column of ``windows`` known values: a parallel hash aggregate.
+    column of ``windows`` known values: a parallel hash aggregate. A
+    :class:`WindowStart` is joined to each window's start computed from
+    that integer series: ``generate_series`` over timestamps is estimated
+    at 1000 rows on PostgreSQL before 17, which made the planner sort every
+    row for a merge join (measured: slower than ``date_part``).
     """
     if dialect.name != "postgresql":
         return source, index
     series = sa.func.generate_series(0, windows - 1).table_valued("i").render_derived(name="w")
     key: ColumnElement[int] = series.c.i
+    if isinstance(index, WindowStart):
+        _, length, origin = index.clauses
+        return source.join(series, index == SeriesStart(key, length, origin)), key
     return source.join(series, key == index), key
 
 
@@ -247,17 +342,19 @@ def count_bins_by_window(
     conn: sa.Connection,
     source: sa.FromClause,
     where: ColumnElement[bool],
-    index: ColumnElement[int],
+    index: ColumnElement[Any],
     windows: int,
     targets: Sequence[tuple[Target, Binning]],
     dialect: Dialect,
 ) -> list[dict[str, Histogram]]:
     """Histograms of every target in each of ``windows`` windows, one pass.
 
-    ``where`` selects the rows of all the windows and ``index`` maps each to
-    its window, ``0 <= index < windows``. One ``GROUP BY`` query (a few when
-    there are more than ``MAX_COLUMNS`` aggregates); the unseen values of
-    categorical features come from one ranked query per such feature.
+    ``where`` selects the rows of all the windows and ``index`` (from
+    :func:`window_index`) maps each to its window, ``0 <= index < windows``,
+    or to its window's start (a :class:`WindowStart`, PostgreSQL only). One
+    ``GROUP BY`` query (a few when there are more than ``MAX_COLUMNS``
+    aggregates); the unseen values of categorical features come from one
+    ranked query per such feature.
     """
     aggregates, layouts = bin_aggregates(targets, first=1)
     columns = [sa.func.count(), *aggregates]

@@ -198,3 +198,99 @@ def test_microsecond_timestamps_fall_in_the_right_window(db_url: str, backend: s
         got = [h["x"].total for h in src.window_histograms(binnings, bounds)]
         assert got == [1, 2], edge
     engine.dispose()
+
+
+def _grouped_statements(src: SqlSource, binnings: dict[str, Binning], bounds: Any) -> list[str]:
+    seen: list[str] = []
+
+    def record(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        if "GROUP BY" in statement:
+            seen.append(statement)
+
+    sa.event.listen(src.engine, "before_cursor_execute", record)
+    try:
+        list(src.window_histograms(binnings, bounds))
+    finally:
+        sa.event.remove(src.engine, "before_cursor_execute", record)
+    return seen
+
+
+@pytest.mark.parametrize("backend", ["postgresql"])
+@pytest.mark.parametrize("aware", [True, False])
+def test_postgresql_14_keys_windows_by_date_bin(db_url: str, backend: str, aware: bool) -> None:
+    engine = sa.create_engine(db_url)
+    table = sa.Table(
+        "ev", sa.MetaData(), sa.Column("ts", sa.DateTime(timezone=aware)), sa.Column("x", sa.Float)
+    )
+    table.create(engine)
+    with engine.begin() as conn:
+        stamps = [T0 + timedelta(hours=h) for h in range(48)]
+        conn.execute(
+            table.insert(),
+            [{"ts": t if aware else t.replace(tzinfo=None), "x": 1.0} for t in stamps],
+        )
+        assert windowed.date_bin_supported(conn) == (conn.dialect.server_version_info >= (14,))
+    with engine.connect() as conn:
+        if not windowed.date_bin_supported(conn):
+            pytest.skip("PostgreSQL before 14 has no date_bin")
+    src = SqlSource(engine, table="ev", timestamp="ts")
+    binnings = src.fit([FeatureConfig(name="x", kind="numeric")], None, None)
+    bounds = [T0 + i * 6 * HOUR for i in range(9)]
+    (sql,) = _grouped_statements(src, binnings, bounds)
+    assert "date_bin(INTERVAL '6:00:00.000000'" in sql
+    assert "date_part" not in sql
+    assert "generate_series" in sql
+    # An older server takes the date_part arithmetic, with the same counts.
+    got = [h["x"].total for h in src.window_histograms(binnings, bounds)]
+    engine.dialect.server_version_info = (13, 9)
+    (old,) = _grouped_statements(src, binnings, bounds)
+    assert "date_part('epoch'" in old and "date_bin" not in old
+    assert [h["x"].total for h in src.window_histograms(binnings, bounds)] == got == [6] * 8
+    engine.dispose()
+
+
+@pytest.mark.parametrize("backend", ["postgresql"])
+@pytest.mark.parametrize("zone", ["UTC", "America/New_York", "Asia/Kolkata"])
+def test_date_bin_windows_at_microsecond_edges_in_any_session_time_zone(
+    db_url: str, backend: str, zone: str
+) -> None:
+    engine = sa.create_engine(db_url)
+
+    @sa.event.listens_for(engine, "connect")
+    def set_zone(dbapi_conn: Any, record: Any) -> None:
+        with dbapi_conn.cursor() as cursor:
+            cursor.execute(f"SET TIME ZONE '{zone}'")
+        dbapi_conn.commit()
+
+    table = sa.Table(
+        "ev",
+        sa.MetaData(),
+        sa.Column("aware", sa.DateTime(timezone=True)),
+        sa.Column("naive", sa.DateTime()),
+        sa.Column("x", sa.Float),
+    )
+    table.create(engine)
+    # Windows of 7 h 3 µs from 1 µs past midnight, across the 2024-03-10 DST
+    # change of New York; rows on every bound and 1 µs either side of it.
+    one = timedelta(microseconds=1)
+    step = timedelta(hours=7, microseconds=3)
+    origin = datetime(2024, 3, 9, tzinfo=T0.tzinfo) + one
+    bounds = [origin + i * step for i in range(13)]
+    stamps = [b + d for b in [bounds[0] - step, *bounds] for d in (-one, timedelta(0), one)]
+    with engine.begin() as conn:
+        assert conn.execute(sa.text("SHOW TIME ZONE")).scalar() == zone
+        conn.execute(
+            table.insert(),
+            [{"aware": t, "naive": t.replace(tzinfo=None), "x": 1.0} for t in stamps],
+        )
+    want = [sum(1 for t in stamps if lo <= t < hi) for lo, hi in itertools.pairwise(bounds)]
+    assert want == [3] * 12
+    for column in ("aware", "naive"):
+        src = SqlSource(engine, table="ev", timestamp=column)
+        binnings = src.fit([FeatureConfig(name="x", kind="numeric")], None, None)
+        (sql,) = _grouped_statements(src, binnings, bounds)
+        assert "date_bin(INTERVAL '7:00:00.000003'" in sql, column
+        got = list(src.window_histograms(binnings, bounds))
+        assert [h["x"].total for h in got] == want, column
+        _assert_same(got, _one_by_one(src, binnings, bounds))
+    engine.dispose()
