@@ -123,14 +123,10 @@ def _running_counts(conn: sa.Connection, schema: str, cuts: dict[str, list[float
     return out
 
 
-def _filter_ranges(conn: sa.Connection, schema: str, cuts: dict[str, list[float]]) -> Counts:
-    columns = []
-    for f, c in cuts.items():
-        present = f"NOT {_missing(f)}"
-        conds = [f"{f} < {c[0]!r}"]
-        conds += [f"{f} >= {a!r} AND {f} < {b!r}" for a, b in itertools.pairwise(c)]
-        conds += [f"{f} >= {c[-1]!r} AND {present}", _missing(f)]
-        columns += [f"count(*) FILTER (WHERE {x})" for x in conds]
+def _per_bin(
+    conn: sa.Connection, schema: str, cuts: dict[str, list[float]], columns: list[str]
+) -> Counts:
+    """Run one SELECT of per-bin counts (k bins + missing per feature) and split its row."""
     row = conn.execute(
         sa.text(f'SELECT {", ".join(columns)} FROM "{schema}".events WHERE {WHERE}')
     ).one()
@@ -139,6 +135,17 @@ def _filter_ranges(conn: sa.Connection, schema: str, cuts: dict[str, list[float]
         out[f] = [int(v) for v in row[pos : pos + len(c) + 2]]
         pos += len(c) + 2
     return out
+
+
+def _filter_ranges(conn: sa.Connection, schema: str, cuts: dict[str, list[float]]) -> Counts:
+    columns = []
+    for f, c in cuts.items():
+        present = f"NOT {_missing(f)}"
+        conds = [f"{f} < {c[0]!r}"]
+        conds += [f"{f} >= {a!r} AND {f} < {b!r}" for a, b in itertools.pairwise(c)]
+        conds += [f"{f} >= {c[-1]!r} AND {present}", _missing(f)]
+        columns += [f"count(*) FILTER (WHERE {x})" for x in conds]
+    return _per_bin(conn, schema, cuts, columns)
 
 
 def _sum_case_ranges(conn: sa.Connection, schema: str, cuts: dict[str, list[float]]) -> Counts:
@@ -149,14 +156,7 @@ def _sum_case_ranges(conn: sa.Connection, schema: str, cuts: dict[str, list[floa
         conds += [f"{present} AND {f} >= {a!r} AND {f} < {b!r}" for a, b in itertools.pairwise(c)]
         conds += [f"{present} AND {f} >= {c[-1]!r}", _missing(f)]
         columns += [f"sum(CASE WHEN {x} THEN 1 ELSE 0 END)" for x in conds]
-    row = conn.execute(
-        sa.text(f'SELECT {", ".join(columns)} FROM "{schema}".events WHERE {WHERE}')
-    ).one()
-    out, pos = {}, 0
-    for f, c in cuts.items():
-        out[f] = [int(v) for v in row[pos : pos + len(c) + 2]]
-        pos += len(c) + 2
-    return out
+    return _per_bin(conn, schema, cuts, columns)
 
 
 def _bucket_counts(pairs: list[tuple[Any, int]], k: int) -> list[int]:
