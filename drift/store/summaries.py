@@ -3,7 +3,7 @@
 A year of hourly runs of 50 features is 438,000 score rows per metric;
 turning each into a Python object costs about 12 µs, so a chart of a long
 range would take seconds. These reads let the database group windows into
-time buckets (``bucket_index`` over the window's end) and return at most a
+time buckets (the window end's :class:`drift.sql_time.WindowIndex`) and return at most a
 few hundred points per feature, keeping the worst value of each bucket:
 drift that happened inside a bucket is never averaged away.
 """
@@ -17,10 +17,10 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from drift.sql_time import EpochMicros, WindowIndex
 from drift.store import tables as t
 from drift.store._base import StoreBase
 from drift.store._convert import from_db_time, to_db_time
-from drift.store._sqltime import bucket_index, epoch_seconds
 from drift.store.records import AlertRow
 
 __all__ = ["SEVERITY_RANK", "Bucketed", "RunAlerts", "Summaries"]
@@ -303,11 +303,17 @@ class Summaries(StoreBase):
 def _bucket(
     column: sa.ColumnElement[Any], start: datetime, width: timedelta
 ) -> sa.ColumnElement[Any]:
-    origin = int(((to_db_time(start) or _EPOCH) - _EPOCH).total_seconds())
-    return bucket_index(
-        epoch_seconds(column),
-        sa.bindparam("origin", origin, type_=sa.BigInteger),
-        sa.bindparam("width", int(width.total_seconds()), type_=sa.BigInteger),
+    """The bucket of a window end: ``k`` for ends in ``(start + k*width, start + (k+1)*width]``.
+
+    A window that ends on a bucket's edge belongs to the bucket it closes, so
+    the index is taken one microsecond before the end. Origin and width are
+    integers computed here, written as literals.
+    """
+    origin = ((to_db_time(start) or _EPOCH) - _EPOCH) // timedelta(microseconds=1)
+    return WindowIndex(
+        EpochMicros(column),
+        sa.literal_column(str(origin + 1)),
+        sa.literal_column(str(width // timedelta(microseconds=1))),
     )
 
 
