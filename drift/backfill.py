@@ -32,11 +32,10 @@ from collections import deque
 from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime, timedelta
 
-import numpy as np
 import sqlalchemy as sa
 
 from drift.alerts import dispatch_alerts
-from drift.config import MonitorConfig
+from drift.config import FeatureConfig, MonitorConfig
 from drift.errors import DriftError
 from drift.pipeline import (
     EngineFactory,
@@ -44,15 +43,17 @@ from drift.pipeline import (
     _Attempt,
     _histograms,
     _Sources,
-    _thresholds,
     _utc,
+    baseline_binnings,
     judge_window,
     prepare_baseline,
     run_window,
+    score_histograms,
+    stored_references,
     windows_between,
 )
-from drift.stats import FeatureScore, Histogram, score_features
-from drift.stats.binning import Binning, binning_from_spec
+from drift.stats import FeatureScore, Histogram
+from drift.stats.binning import Binning
 from drift.store import ResultsStore
 from drift.store.records import BaselineRecord
 
@@ -121,6 +122,8 @@ class _Runner:
         self.results: list[WindowResult] = []
         self.problems: list[str] = []
         self.baseline: dict[str, BaselineRecord] = {}
+        self.features: list[FeatureConfig] = []
+        self.binnings: dict[str, Binning] = {}
 
     def emit(self, result: WindowResult) -> None:
         self.results.append(result)
@@ -185,20 +188,8 @@ class _Runner:
     def score(
         self, live: Mapping[str, Histogram], reference: Mapping[str, Histogram]
     ) -> list[FeatureScore]:
-        monitor, baseline = self.monitor, self.baseline
-        measured = [n for n in live if n in reference and n in baseline]
-        features = monitor.features or ()
-        return list(
-            score_features(
-                [(n, baseline[n].kind, reference[n], live[n]) for n in measured],
-                smoothing=monitor.smoothing.method,
-                eps=monitor.smoothing.epsilon,
-                alpha=monitor.smoothing.alpha,
-                thresholds=_thresholds(monitor.thresholds),
-                overrides={
-                    f.name: _thresholds(f.thresholds) for f in features if f.thresholds is not None
-                },
-            )
+        return score_histograms(
+            self.monitor, self.features, self.baseline, self.binnings, live, reference
         )
 
 
@@ -224,17 +215,9 @@ def _histograms_by_window(
     """Each window with its live and reference histograms, oldest first."""
     sources = _Sources(monitor, run.engine_factory)
     try:
-        features, missing = sources.features()
-        run.problems = missing
-        binnings: dict[str, Binning] = {
-            f.name: binning_from_spec(run.baseline[f.name].binning_spec)
-            for f in features
-            if f.name in run.baseline
-        }
-        stored = {
-            n: Histogram(r.labels, np.asarray(r.counts, dtype=np.int64), r.missing)
-            for n, r in run.baseline.items()
-        }
+        run.features, run.problems = sources.features()
+        binnings = run.binnings = baseline_binnings(run.features, run.baseline)
+        stored = stored_references(run.baseline)
         length = monitor.window_length
         how, lag = _lag(monitor, length)
         bounds = [lo for lo, _ in windows] + [windows[-1][1]]

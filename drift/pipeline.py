@@ -491,22 +491,51 @@ def _score_window(
     try:
         features, missing = sources.features()
         problems.extend(missing)
-        binnings: dict[str, Binning] = {
-            f.name: binning_from_spec(baseline[f.name].binning_spec)
-            for f in features
-            if f.name in baseline
-        }
+        binnings = baseline_binnings(features, baseline)
         live = _histograms(sources.live, binnings, start, end, problems)
         if monitor.reference.mode in ("previous_windows", "season"):
             source, ref_start, ref_end = sources.reference(start, end)
             reference = _histograms(source, binnings, ref_start, ref_end, problems)
         else:
-            reference = {
-                n: Histogram(r.labels, np.asarray(r.counts, dtype=np.int64), r.missing)
-                for n, r in baseline.items()
-            }
+            reference = stored_references(baseline)
     finally:
         sources.close()
+    return score_histograms(monitor, features, baseline, binnings, live, reference)
+
+
+def baseline_binnings(
+    features: Sequence[FeatureConfig], baseline: Mapping[str, BaselineRecord]
+) -> dict[str, Binning]:
+    """The frozen binning of each feature that has a baseline, in feature order."""
+    return {
+        f.name: binning_from_spec(baseline[f.name].binning_spec)
+        for f in features
+        if f.name in baseline
+    }
+
+
+def stored_references(baseline: Mapping[str, BaselineRecord]) -> dict[str, Histogram]:
+    """The reference histograms frozen with the baseline (fixed or separate references)."""
+    return {
+        n: Histogram(r.labels, np.asarray(r.counts, dtype=np.int64), r.missing)
+        for n, r in baseline.items()
+    }
+
+
+def score_histograms(
+    monitor: MonitorConfig,
+    features: Sequence[FeatureConfig],
+    baseline: Mapping[str, BaselineRecord],
+    binnings: Mapping[str, Binning],
+    live: Mapping[str, Histogram],
+    reference: Mapping[str, Histogram],
+) -> list[FeatureScore]:
+    """Score every feature of ``binnings`` that has live and reference histograms.
+
+    One call of :func:`drift.stats.score_features`, so the p-values are
+    adjusted together, with the monitor's smoothing and thresholds and each
+    feature's own thresholds where it has them.
+    """
     measured = [n for n in binnings if n in live and n in reference]
     scores = score_features(
         [(name, baseline[name].kind, reference[name], live[name]) for name in measured],
