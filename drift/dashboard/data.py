@@ -126,7 +126,7 @@ def _default_range(config: dict[str, Any], last_end: datetime | None) -> TimeRan
 def monitor_detail(store: ResultsStore, name: str) -> MonitorDetail:
     """What the monitor watches, its thresholds, latest run, open alerts and default range."""
     config = _config(store, name)
-    status = next((m for m in store.monitors_overview() if m.name == name), None)
+    status = next(iter(store.monitors_overview(name)), None)
     thresholds = config.get("thresholds") or {}
     features = [
         FeatureInfo(name=str(f.get("name")), kind=f.get("kind"))
@@ -206,18 +206,16 @@ def feature_series(
         for metric, (warn, critical) in store.thresholds_of(detail.last_run_id).items()
     }
     markers = [
-        {**m, "window_end": m["window_end"]}
-        for m in store.alert_markers(detail.name, span.start, span.end)
-        if m["feature"] == feature
+        m for m in store.alert_markers(detail.name, span.start, span.end) if m["feature"] == feature
     ]
     return Series(
         feature=feature, thresholds=thresholds, alerts=markers, **_grid_fields(grid, span)
     )
 
 
-def _share(counts: tuple[int, ...], i: int) -> float:
+def _shares(counts: tuple[int, ...]) -> list[float]:
     total = sum(counts)
-    return counts[i] / total if total else 0.0
+    return [c / total if total else 0.0 for c in counts]
 
 
 def _finite(value: float | None) -> float | None:
@@ -242,6 +240,7 @@ def run_detail(store: ResultsStore, run_id: int) -> RunDetail:
         labels, counts = (h.labels, h.counts) if h else ((), ())
         reference = h.reference_counts if h else ()
         contributions = [_finite(c) for c in h.contributions] if h else []
+        live_shares, reference_shares = _shares(counts), _shares(reference)
         ranked = sorted(
             (i for i, c in enumerate(contributions) if c is not None and c > 0),
             key=lambda i: -(contributions[i] or 0.0),
@@ -264,7 +263,7 @@ def run_detail(store: ResultsStore, run_id: int) -> RunDetail:
                 contributions=contributions,
                 top_bins=[
                     TopBin(label=labels[i], contribution=contributions[i],
-                           live_share=_share(counts, i), reference_share=_share(reference, i))
+                           live_share=live_shares[i], reference_share=reference_shares[i])
                     for i in ranked
                 ],
             )

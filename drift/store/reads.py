@@ -87,8 +87,8 @@ class Reads(StoreBase):
         row = self._read(lambda c: c.execute(query).first())
         return None if row is None else RunRow(*row)
 
-    def monitors_overview(self) -> list[MonitorStatus]:
-        """Every monitor with its latest run (by window end) and its open alerts.
+    def monitors_overview(self, name: str | None = None) -> list[MonitorStatus]:
+        """Every monitor (or only ``name``) with its latest run (by window end) and open alerts.
 
         Returns
         -------
@@ -120,6 +120,8 @@ class Reads(StoreBase):
             .outerjoin(r, r.c.id == latest_id)
             .order_by(m.c.name)
         )  # fmt: skip
+        if name is not None:
+            query = query.where(m.c.name == name)
         return [
             MonitorStatus(
                 name=row.name, config_hash=row.config_hash,

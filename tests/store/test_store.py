@@ -160,6 +160,8 @@ def test_overview_shows_the_latest_window_and_open_alerts(store: ResultsStore) -
     assert overview["m"].last_status == "insufficient_data"
     assert overview["m"].open_alerts == 1
     assert overview["quiet"].last_status is None and overview["quiet"].open_alerts == 0
+    assert store.monitors_overview("m") == [overview["m"]]
+    assert store.monitors_overview("nope") == []
 
 
 def test_baseline_versions_and_the_one_in_force(store: ResultsStore) -> None:
