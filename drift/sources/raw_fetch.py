@@ -14,6 +14,7 @@ SQLAlchemy as before.
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from collections.abc import Iterator, Sequence
 from typing import Any
@@ -63,5 +64,28 @@ def _fetch(
         cursor.execute(sql, params)
         while rows := cursor.fetchmany(chunk_size):
             yield rows
+    except conn.dialect.loaded_dbapi.Error as exc:
+        raise _as_sqlalchemy_error(conn, sql, params, exc, cursor) from exc
     finally:
-        cursor.close()
+        with contextlib.suppress(Exception):  # a lost connection: the error above says so
+            cursor.close()
+
+
+def _as_sqlalchemy_error(
+    conn: sa.Connection, sql: str, params: dict[str, Any], exc: Any, cursor: Any
+) -> sa.exc.DBAPIError:
+    """``exc`` as SQLAlchemy would raise it: a ``DBAPIError`` subclass, its disconnects handled.
+
+    Callers handle database failures as SQLAlchemy errors (a run records
+    them; a lost connection, ``connection_invalidated``, fails the run at
+    once), and a connection that went away must leave the pool.
+    """
+    dialect = conn.dialect
+    lost = dialect.is_disconnect(exc, conn.connection.dbapi_connection, cursor)
+    if lost:
+        conn.invalidate(exc)
+    error = sa.exc.DBAPIError.instance(
+        sql, params, exc, dialect.loaded_dbapi.Error, connection_invalidated=lost, dialect=dialect
+    )
+    assert isinstance(error, sa.exc.DBAPIError)
+    return error

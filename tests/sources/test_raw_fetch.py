@@ -48,3 +48,44 @@ def test_raw_rows_equal_sqlalchemy_rows_and_only_on_psycopg(db_url: str, backend
     assert sorted(fast, key=repr) == sorted(
         ((d, int(d is None)) for d in (DOCS[i % len(DOCS)] for i in range(3, 401))), key=repr
     )
+
+
+def _pg_docs(db_url: str, backend: str) -> tuple[sa.Engine, sa.Table]:
+    if backend != "postgresql":
+        import pytest
+
+        pytest.skip("the raw read is PostgreSQL's (psycopg)")
+    return _table(db_url)
+
+
+def test_a_failing_raw_read_raises_sqlalchemy_s_error(db_url: str, backend: str) -> None:
+    """Callers record SQLAlchemy errors as failed runs: a psycopg error must arrive as one."""
+    import pytest
+
+    engine, table = _pg_docs(db_url, backend)
+    bad = sa.cast(table.c.body, sa.Integer)  # 'plain words' is no integer
+    with engine.connect() as conn:
+        chunks = raw_text_rows(conn, sa.select(bad), 64)
+        assert chunks is not None
+        with pytest.raises(sa.exc.DataError, match="invalid input syntax"):
+            list(chunks)
+    engine.dispose()
+
+
+def test_a_connection_killed_during_a_raw_read_is_a_lost_connection(
+    db_url: str, backend: str
+) -> None:
+    import pytest
+
+    engine, table = _pg_docs(db_url, backend)
+    with engine.connect() as conn, engine.connect() as killer:
+        pid = conn.execute(sa.text("SELECT pg_backend_pid()")).scalar_one()
+        chunks = raw_text_rows(conn, sa.select(table.c.body), 64)
+        assert chunks is not None
+        assert len(next(chunks)) == 64
+        killer.execute(sa.text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+        with pytest.raises(sa.exc.OperationalError) as caught:
+            list(chunks)
+        assert caught.value.connection_invalidated
+        assert conn.invalidated
+    engine.dispose()
