@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import difflib
-import re
 import types
 import typing
 from collections.abc import Sequence
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
+
+from drift.secrets import mask_text
 
 
 def _key_path(loc: Sequence[int | str]) -> str:
@@ -63,12 +64,8 @@ def _keys(model: type[BaseModel]) -> list[str]:
     return [f.alias or name for name, f in model.model_fields.items()]
 
 
-#: ``scheme://user:password@``: the password (group 2) is never echoed in an error.
-_USERINFO = re.compile(r"([A-Za-z][A-Za-z0-9+.\-]*://[^/@\s:]*:)([^@\s]+)@")
-
-
 def _got(value: Any) -> str:
-    text = _USERINFO.sub(r"\1***@", repr(value))
+    text = mask_text(repr(value))  # a URL's password is never echoed
     return text if len(text) <= 60 else text[:57] + "..."
 
 
