@@ -55,7 +55,11 @@ def decide(
     Decision(event='escalate', severity='critical')
     >>> decide("warn", "critical", ["warn", "critical"])
     Decision(event='update', severity='critical')
-    >>> decide("ok", "warn", ["ok", "warn"], resolve_after=2) is None
+    >>> decide("ok", "warn", ["ok", "warn"], resolve_after=2)
+    Decision(event='update', severity='warn')
+    >>> decide("ok", "warn", ["ok", "ok"], resolve_after=2)
+    Decision(event='resolve', severity='ok')
+    >>> decide(None, "warn", ["warn"]) is None
     True
     """
     if level is None:
