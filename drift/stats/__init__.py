@@ -14,6 +14,13 @@ from drift.stats.binning import (
     binning_from_spec,
 )
 from drift.stats.counting import histogram, histogram_from_counts
+from drift.stats.dependence import (
+    INDEPENDENT,
+    Dispersion,
+    DocumentMoments,
+    document_dispersion,
+    window_dispersion,
+)
 from drift.stats.divergence import (
     conditional_kl,
     hellinger,
@@ -29,11 +36,18 @@ from drift.stats.histogram import Histogram
 from drift.stats.scoring import METRICS, FeatureScore, Thresholds, score_feature, score_features
 from drift.stats.significance import (
     GTest,
+    HomogeneityTest,
+    MissingTest,
     benjamini_hochberg,
     chi2_sf,
+    f_sf,
+    g_homogeneity,
     g_test,
     kl_bias,
     kl_corrected,
+    missing_test,
+    monte_carlo_g_test,
+    quasi_g_test,
 )
 from drift.stats.smoothing import smooth
 from drift.stats.tokens import tokenize
@@ -42,14 +56,19 @@ from drift.stats.tokens import tokenize
 psi = jeffreys
 
 __all__ = [
+    "INDEPENDENT",
     "METRICS",
     "OOV_LABEL",
     "OTHER_LABEL",
     "Binning",
     "CategoricalBinning",
+    "Dispersion",
+    "DocumentMoments",
     "FeatureScore",
     "GTest",
     "Histogram",
+    "HomogeneityTest",
+    "MissingTest",
     "NumericBinning",
     "Thresholds",
     "TokenBinning",
@@ -57,10 +76,13 @@ __all__ = [
     "binning_from_spec",
     "chi2_sf",
     "conditional_kl",
+    "document_dispersion",
+    "f_sf",
     "fit_categorical",
     "fit_categorical_counts",
     "fit_numeric",
     "fit_tokens",
+    "g_homogeneity",
     "g_test",
     "hellinger",
     "histogram",
@@ -71,11 +93,15 @@ __all__ = [
     "kl_contributions",
     "kl_corrected",
     "kl_divergence",
+    "missing_test",
+    "monte_carlo_g_test",
     "psi",
+    "quasi_g_test",
     "reverse_kl",
     "score_feature",
     "score_features",
     "smooth",
     "tokenize",
     "total_variation",
+    "window_dispersion",
 ]

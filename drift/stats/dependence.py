@@ -108,6 +108,9 @@ class Dispersion:
         return f"dispersion {self.phi:.3g} from {self.units:,} {what} (df {self.df:.3g})"
 
 
+#: Document groups kept by :meth:`DocumentMoments.from_indices` for the spread.
+DOCUMENT_GROUPS = 32
+
 #: Independent rows: ``phi = 1`` exactly, infinite degrees of freedom.
 INDEPENDENT = Dispersion(phi=1.0, df=math.inf, source="independent", units=0)
 
@@ -198,13 +201,22 @@ def window_dispersion(
     (34.7, 3.0, 'reference_windows', 4)
     """
     table = _window_matrix(windows)
-    if table.size == 0:
+    found = _heterogeneity(table)
+    if found is None:
         return INDEPENDENT
+    phi, df0, spread, j = found
+    return Dispersion(phi=phi, df=df0 / spread, source="reference_windows", units=j, spread=spread)
+
+
+def _heterogeneity(table: FloatArray) -> tuple[float, float, float, int] | None:
+    """``(phi, df0, spread, J)`` of a J x k table of replicate counts, or None."""
+    if table.size == 0:
+        return None
     table = table[table.sum(axis=1) > 0]
     table = table[:, table.sum(axis=0) > 0]
     j, k = table.shape
     if j < 2 or k < 2:
-        return INDEPENDENT
+        return None
     sizes = table.sum(axis=1, keepdims=True)
     shares = table.sum(axis=0) / table.sum()
     expected = sizes * shares
@@ -221,7 +233,7 @@ def window_dispersion(
         t1 = (x2**2 - 2.0 * nu * t2) / nu**2
         spread = (k - 1) * t2 / t1 if t1 > 0 else float(k - 1)
         spread = min(max(spread, 1.0), float(k - 1))
-    return Dispersion(phi=phi, df=df0 / spread, source="reference_windows", units=j, spread=spread)
+    return phi, df0, spread, j
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -235,12 +247,18 @@ class DocumentMoments:
     - ``counts[i]`` = ``sum_d c_di`` (the histogram's counts);
     - ``squares[i]`` = ``sum_d c_di^2``;
     - ``cross[i]`` = ``sum_d c_di t_d``;
-    - ``length_squares`` = ``sum_d t_d^2``.
+    - ``length_squares`` = ``sum_d t_d^2``;
+    - ``groups`` (optional), ``G x k``: token counts per bin of the
+      documents in each of ``G`` groups, a document's group being its id
+      modulo ``G`` (:data:`DOCUMENT_GROUPS` by default). Documents are
+      independent, so the groups are replicates whose heterogeneity gives
+      the spread of the design effect (see :func:`document_dispersion`).
 
     All are sums over documents, so moments of chunks, partitions or windows
     merge with ``+``, and a SQL source can compute them in one query: count
     ``(doc, bin)`` pairs and each document's length, join, then ``GROUP BY``
-    bin with ``SUM(c)``, ``SUM(c * c)``, ``SUM(c * t)``.
+    bin with ``SUM(c)``, ``SUM(c * c)``, ``SUM(c * t)`` (and ``GROUP BY
+    doc_id % G, bin`` with ``SUM(c)`` for the groups).
 
     Examples
     --------
@@ -257,6 +275,7 @@ class DocumentMoments:
     squares: FloatArray
     cross: FloatArray
     length_squares: float
+    groups: FloatArray | None = None
 
     def __post_init__(self) -> None:
         arrays: list[FloatArray] = []
@@ -273,6 +292,12 @@ class DocumentMoments:
             raise ValueError("`documents` must be >= 0.")
         object.__setattr__(self, "documents", int(self.documents))
         object.__setattr__(self, "length_squares", float(self.length_squares))
+        if self.groups is not None:
+            groups = np.array(self.groups, dtype=np.float64)
+            if groups.ndim != 2 or groups.shape[1] != arrays[0].size:
+                raise ValueError("`groups` must be G x k, one column per bin.")
+            groups.setflags(write=False)
+            object.__setattr__(self, "groups", groups)
 
     @property
     def tokens(self) -> float:
@@ -284,12 +309,18 @@ class DocumentMoments:
             return NotImplemented
         if other.counts.size != self.counts.size:
             raise ValueError("DocumentMoments merge only over the same bins.")
+        groups = None
+        if self.groups is not None and other.groups is not None:
+            if self.groups.shape != other.groups.shape:
+                raise ValueError("DocumentMoments merge only over the same document groups.")
+            groups = self.groups + other.groups
         return DocumentMoments(
             self.documents + other.documents,
             self.counts + other.counts,
             self.squares + other.squares,
             self.cross + other.cross,
             self.length_squares + other.length_squares,
+            groups,
         )
 
     @classmethod
@@ -306,6 +337,7 @@ class DocumentMoments:
         *,
         n_bins: int,
         documents: int | None = None,
+        groups: int = DOCUMENT_GROUPS,
     ) -> DocumentMoments:
         """Moments from one ``(document, bin)`` pair per token, vectorised.
 
@@ -320,6 +352,9 @@ class DocumentMoments:
         documents : int, optional
             Number of documents, when some hold no token (they count in
             ``D``); default the distinct ids in ``doc_index``.
+        groups : int, optional
+            Number of document groups ``G`` to keep (by integer id modulo
+            ``G``); default :data:`DOCUMENT_GROUPS`, 0 for none.
         """
         docs = np.asarray(doc_index).ravel()
         bins = np.asarray(bin_index, dtype=np.int64).ravel()
@@ -332,9 +367,14 @@ class DocumentMoments:
         total_docs = distinct if documents is None else int(documents)
         if total_docs < distinct:
             raise ValueError(f"`documents` ({total_docs}) is fewer than the ids ({distinct}).")
+        group_counts = np.zeros((groups, n_bins)) if groups else None
         if bins.size == 0:
             empty = cls.empty(n_bins)
-            return cls(total_docs, empty.counts, empty.squares, empty.cross, 0.0)
+            return cls(total_docs, empty.counts, empty.squares, empty.cross, 0.0, group_counts)
+        if group_counts is not None:
+            group_of = np.asarray(ids, dtype=np.int64)[doc] % groups
+            flat = np.bincount(group_of * n_bins + bins, minlength=groups * n_bins)
+            group_counts = flat.reshape(groups, n_bins).astype(np.float64)
         length = np.bincount(doc, minlength=distinct).astype(np.float64)
         pair, pair_count = np.unique(doc.astype(np.int64) * n_bins + bins, return_counts=True)
         pair_doc, pair_bin = pair // n_bins, pair % n_bins
@@ -348,10 +388,13 @@ class DocumentMoments:
                 dtype=np.float64,
             ),
             float(np.sum(length * length)),
+            group_counts,
         )
 
     @classmethod
-    def from_documents(cls, documents: Iterable[npt.ArrayLike], *, n_bins: int) -> DocumentMoments:
+    def from_documents(
+        cls, documents: Iterable[npt.ArrayLike], *, n_bins: int, groups: int = DOCUMENT_GROUPS
+    ) -> DocumentMoments:
         """Moments from one array of token bin indexes per document (empty docs count)."""
         per_doc = [np.asarray(d, dtype=np.int64).ravel() for d in documents]
         if not per_doc:
@@ -359,7 +402,9 @@ class DocumentMoments:
         lengths = np.array([d.size for d in per_doc])
         doc_index = np.repeat(np.arange(len(per_doc)), lengths)
         bins = np.concatenate(per_doc) if lengths.sum() else np.zeros(0, dtype=np.int64)
-        return cls.from_indices(doc_index, bins, n_bins=n_bins, documents=len(per_doc))
+        return cls.from_indices(
+            doc_index, bins, n_bins=n_bins, documents=len(per_doc), groups=groups
+        )
 
 
 def document_dispersion(moments: DocumentMoments) -> Dispersion:
@@ -383,6 +428,15 @@ def document_dispersion(moments: DocumentMoments) -> Dispersion:
 
     over the ``k'`` bins with a token. ``phi`` has ``D - 1`` degrees of
     freedom. For one-token documents ``d_i = D / (D - 1)``: about 1.
+
+    The first-order correction assumes every direction of the share vector
+    is inflated alike. Topics break that: a handful of directions (the
+    topic mix) carry large design effects and the rest about 1, so
+    ``G / delta_bar`` has a heavier tail than chi-square. When the moments
+    hold document ``groups`` (independent replicates: documents are
+    independent), their ``G x k`` table gives the Satterthwaite spread
+    ``c = (k' - 1) tr(S^2) / tr(S)^2`` exactly as in
+    :func:`window_dispersion`, the second-order Rao-Scott correction.
 
     Parameters
     ----------
@@ -427,4 +481,11 @@ def document_dispersion(moments: DocumentMoments) -> Dispersion:
     variance = d / (d - 1.0) * np.maximum(residual_ss, 0.0) / total**2
     deff = variance * total / (p * (1.0 - p))
     delta_bar = float(np.sum((1.0 - p) * deff)) / (int(keep.sum()) - 1)
-    return Dispersion(phi=max(1.0, delta_bar), df=float(d - 1), source="documents", units=d)
+    spread = 1.0
+    if moments.groups is not None:
+        found = _heterogeneity(np.asarray(moments.groups, dtype=np.float64))
+        if found is not None and found[3] >= 3:
+            spread = found[2]
+    return Dispersion(
+        phi=max(1.0, delta_bar), df=float(d - 1), source="documents", units=d, spread=spread
+    )

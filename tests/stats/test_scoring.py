@@ -56,7 +56,17 @@ def test_a_big_significant_change_is_critical_and_drifted() -> None:
 
 def test_a_big_change_on_too_few_rows_is_not_flagged() -> None:
     s = score_feature(hist(5000, 3000, 2000, 0), hist(1, 3, 6, 0), feature="f", kind="categorical")
-    assert (s.enough_data, s.severity, s.drifted) == (False, "ok", False)
+    assert (s.enough_data, s.test, s.severity, s.drifted) == (True, "monte_carlo", "ok", False)
+    assert s.notes[1] == "few rows: 10 live, 10000 reference < 100; p-value by Monte Carlo"
+    strict = score_feature(
+        hist(5000, 3000, 2000, 0),
+        hist(1, 3, 6, 0),
+        feature="f",
+        kind="categorical",
+        thresholds=Thresholds(min_rows=100),
+    )
+    assert (strict.enough_data, strict.severity, strict.drifted) == (False, "ok", False)
+    assert strict.notes[1] == "too few rows to judge: 10 live, 10000 reference < 100"
 
 
 def test_a_significant_but_small_change_is_drifted_with_severity_ok() -> None:
