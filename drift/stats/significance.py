@@ -427,6 +427,8 @@ def f_sf(x: float, d1: float, d2: float) -> float:
     if math.isinf(a2):
         return _gamma_q(a1 / 2.0, a1 * value / 2.0)
     ratio = a1 * value / a2
+    if ratio == 0:  # x so small it underflows: the tail is 1 to double precision
+        return 1.0
     log_z = -math.log1p(ratio)  # z = d2 / (d2 + d1 x)
     log_w = math.log(ratio) + log_z  # 1 - z
     return min(max(_beta_inc(a2 / 2.0, a1 / 2.0, log_z, log_w), 0.0), 1.0)
