@@ -17,13 +17,14 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from drift.stats._checks import positive_float, positive_int
 from drift.stats.binning import Binning, Kind
+from drift.stats.checks import positive_float, positive_int
 from drift.stats.counting import histogram, histogram_from_counts
 from drift.stats.fitting import fit_categorical_counts, fit_numeric, fit_tokens
 from drift.stats.histogram import Histogram
-from drift.stats.scoring import FeatureScore, Thresholds, score_features
+from drift.stats.scoring import score_features
 from drift.stats.smoothing import check_method
+from drift.stats.verdicts import FeatureScore, Thresholds
 
 KINDS: tuple[Kind, ...] = ("numeric", "categorical", "text")
 

@@ -14,13 +14,8 @@ from drift.stats.binning import (
     binning_from_spec,
 )
 from drift.stats.counting import histogram, histogram_from_counts
-from drift.stats.dependence import (
-    INDEPENDENT,
-    Dispersion,
-    DocumentMoments,
-    document_dispersion,
-    window_dispersion,
-)
+from drift.stats.dependence import INDEPENDENT, Dispersion, window_dispersion
+from drift.stats.distributions import chi2_sf, f_sf
 from drift.stats.divergence import (
     conditional_kl,
     hellinger,
@@ -31,26 +26,16 @@ from drift.stats.divergence import (
     reverse_kl,
     total_variation,
 )
+from drift.stats.documents import DocumentMoments, document_dispersion
 from drift.stats.fitting import fit_categorical, fit_categorical_counts, fit_numeric, fit_tokens
 from drift.stats.histogram import Histogram
-from drift.stats.scoring import METRICS, FeatureScore, Thresholds, score_feature, score_features
-from drift.stats.significance import (
-    GTest,
-    HomogeneityTest,
-    MissingTest,
-    benjamini_hochberg,
-    chi2_sf,
-    f_sf,
-    g_homogeneity,
-    g_test,
-    kl_bias,
-    kl_corrected,
-    missing_test,
-    monte_carlo_g_test,
-    quasi_g_test,
-)
+from drift.stats.homogeneity import HomogeneityTest, g_homogeneity, monte_carlo_g_test, quasi_g_test
+from drift.stats.missingness import MissingTest, missing_test
+from drift.stats.scoring import score_feature, score_features
+from drift.stats.significance import GTest, benjamini_hochberg, g_test, kl_bias, kl_corrected
 from drift.stats.smoothing import smooth
 from drift.stats.tokens import tokenize
+from drift.stats.verdicts import METRICS, FeatureScore, Thresholds
 
 #: Jeffreys divergence in nats is the Population Stability Index.
 psi = jeffreys

@@ -15,8 +15,8 @@ from collections.abc import Sequence
 import numpy as np
 import numpy.typing as npt
 
-from drift.stats._checks import FloatArray, as_pair
 from drift.stats.binning import OOV_LABEL
+from drift.stats.checks import FloatArray, as_pair
 from drift.stats.smoothing import check_method, smooth
 
 _BASES = {"nats": 1.0, "bits": math.log(2.0)}

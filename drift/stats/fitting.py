@@ -13,8 +13,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from drift.stats._checks import positive_int
 from drift.stats.binning import CategoricalBinning, NumericBinning, TokenBinning
+from drift.stats.checks import positive_int
 from drift.stats.tokens import TOKENIZERS, tokenize
 from drift.stats.values import as_float_values, as_label_values, merge_by_string
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
-from drift.stats._checks import FloatArray, as_counts, is_whole, positive_float
+from drift.stats.checks import FloatArray, as_counts, is_whole, positive_float
 
 #: Smoothing methods; ``"additive"`` is another name for ``"lidstone"``.
 METHODS = ("lidstone", "additive", "epsilon", "none")

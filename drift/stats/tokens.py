@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from drift.stats._checks import positive_int
+from drift.stats.checks import positive_int
 
 #: Tokenizers offered by :func:`tokenize`.
 TOKENIZERS = ("regex", "whitespace", "char")

@@ -1,4 +1,8 @@
-"""Argument checks shared by the stats modules (private)."""
+"""Argument checks shared by the stats modules.
+
+Validation helpers (counts, whole numbers, positive integers and floats)
+that raise with the argument's name; not re-exported from :mod:`drift.stats`.
+"""
 
 from __future__ import annotations
 
@@ -36,6 +40,21 @@ def as_pair(p: npt.ArrayLike, q: npt.ArrayLike) -> tuple[FloatArray, FloatArray]
             f"`p` and `q` must have the same number of bins, got {p_arr.size} and {q_arr.size}."
         )
     return p_arr, q_arr
+
+
+def as_count_pair(ref_counts: npt.ArrayLike, cur_counts: npt.ArrayLike) -> tuple[FloatArray, ...]:
+    """Reference and live counts over the same bins: whole, each with a count, or raise."""
+    try:
+        ref, cur = as_pair(ref_counts, cur_counts)
+    except ValueError as exc:
+        message = str(exc).replace("`p`", "`cur_counts`").replace("`q`", "`ref_counts`")
+        raise ValueError(message) from None
+    for name, arr in (("ref_counts", ref), ("cur_counts", cur)):
+        if not is_whole(arr):
+            raise ValueError(f"`{name}` must be whole numbers (counts), not probabilities.")
+        if arr.sum() <= 0:
+            raise ValueError(f"`{name}` must hold at least one count.")
+    return ref, cur
 
 
 def is_whole(arr: FloatArray) -> bool:
