@@ -13,19 +13,25 @@ recording it, can repeat that single message; it cannot lose one).
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
 from drift.alerts.channels import Sender, channel_refs, send
 from drift.alerts.messages import alert_message
 from drift.alerts.policy import RANK, decide
+from drift.alerts.types import (
+    AlertChange,
+    AlertStore,
+    FeatureSummary,
+    OutgoingNotification,
+    RecentScore,
+    WindowSummary,
+)
 from drift.config import MonitorConfig, ThresholdsConfig
 from drift.errors import AlertError
-from drift.store import ResultsStore
-from drift.store.alert_rows import AlertChange, OutgoingNotification
 
-__all__ = ["deliver_pending", "dispatch_alerts", "record_alerts"]
+__all__ = ["alert_level", "deliver_pending", "dispatch_alerts", "record_alerts"]
 
 log = logging.getLogger("drift.alerts")
 _ATTEMPTS = 3
@@ -46,40 +52,82 @@ def _notifications(
 
 def _one_feature(
     monitor: MonitorConfig,
-    summary: dict[str, Any],
-    feature: dict[str, Any],
-    store: ResultsStore,
+    summary: WindowSummary,
+    feature: FeatureSummary,
+    store: AlertStore,
     notify: bool,
 ) -> dict[str, Any] | None:
-    t = _feature_thresholds(monitor, feature["feature"])
-    level = feature["severity"] if feature.get("enough_data", True) else None
+    t = _feature_thresholds(monitor, feature.feature)
+    level = alert_level(feature)
+    if level is None:
+        return None
     depth = max(t.consecutive, t.resolve_after)
+    corrected = t.metric == "kl" and t.bias_corrected
     for _ in range(_ATTEMPTS):
-        current = {a.feature: a for a in store.open_alerts(monitor.name)}.get(feature["feature"])
+        mark = store.alert_watermark(monitor.name, feature.feature)
+        if mark is not None and summary.window_end < mark:
+            log.info("%s.%s: window ending %s is older than the one ending %s that last "
+                     "changed its alert; incidents left as they are",
+                     monitor.name, feature.feature, summary.window_end, mark)  # fmt: skip
+            return None
+        current = {a.feature: a for a in store.open_alerts(monitor.name)}.get(feature.feature)
         previous = current.severity if current else None
-        recent = store.recent_severities(
-            monitor.name, feature["feature"], "kl", _end(summary), depth
-        )
+        recent = _history(
+            store.recent_scores(monitor.name, feature.feature, t.metric, summary.window_end,
+                                depth, corrected=corrected),
+            summary.window_end, level, depth,
+        )  # fmt: skip
         decision = decide(
-            level, previous, recent, consecutive=t.consecutive, resolve_after=t.resolve_after
-        )
+            level, previous, [r.severity for r in recent], consecutive=t.consecutive,
+            resolve_after=t.resolve_after, values=[r.value for r in recent],
+            resolve_below=t.resolve_ratio * t.warn,
+        )  # fmt: skip
         if decision is None:
             return None
         thresholds = {"warn": t.warn, "critical": t.critical}
         title, body = alert_message(decision.event, decision.severity, summary, feature, thresholds)
         notes = _notifications(monitor, decision.event, decision.severity, previous, title, body)
         change = AlertChange(
-            monitor.name, feature["feature"], decision.event, decision.severity,
-            int(summary["run_id"]), body, previous, notes if notify else (),
+            monitor.name, feature.feature, decision.event, decision.severity,
+            _run_id(summary), body, previous, notes if notify else (),
         )  # fmt: skip
         if store.apply_alert_change(change) is not None:
             if decision.event != "update":
                 log.warning("%s\n%s", title, body)
-            return {"feature": feature["feature"], "event": decision.event,
+            return {"feature": feature.feature, "event": decision.event,
                     "severity": decision.severity}  # fmt: skip
     log.warning("alert state of %s.%s kept changing; left for the next run",
-                monitor.name, feature["feature"])  # fmt: skip
+                monitor.name, feature.feature)  # fmt: skip
     return None
+
+
+def alert_level(feature: FeatureSummary) -> str | None:
+    """The severity a feature's window counts at for its alert; ``None`` if not judged.
+
+    Its severity, raised to at least ``warn`` when its missing rate changed
+    significantly (``missing_drifted``).
+
+    >>> from drift.alerts.types import FeatureSummary
+    >>> f = FeatureSummary("x", "numeric", "ok", False, True, {}, 0.5, 0.5, 100, 1000, 0.3,
+    ...                    missing_drifted=True)
+    >>> alert_level(f)
+    'warn'
+    """
+    if not feature.enough_data:
+        return None
+    if feature.missing_drifted and RANK[feature.severity] < RANK["warn"]:
+        return "warn"
+    return feature.severity
+
+
+def _history(
+    stored: Sequence[RecentScore], window_end: datetime, level: str, depth: int
+) -> list[RecentScore]:
+    """The recent windows newest first, this one at ``level`` (its missing verdict included)."""
+    mine = [r for r in stored if r.window_end == window_end]
+    value = mine[0].value if mine else None
+    older = [r for r in stored if r.window_end < window_end]
+    return [RecentScore(window_end, level, value), *older][:depth]
 
 
 def _feature_thresholds(monitor: MonitorConfig, name: str) -> ThresholdsConfig:
@@ -89,12 +137,14 @@ def _feature_thresholds(monitor: MonitorConfig, name: str) -> ThresholdsConfig:
     return monitor.thresholds
 
 
-def _end(summary: dict[str, Any]) -> datetime:
-    return datetime.fromisoformat(summary["window_end"])
+def _run_id(summary: WindowSummary) -> int:
+    if summary.run_id is None:
+        raise ValueError(f"window {summary.window_start} of {summary.monitor} was not stored")
+    return summary.run_id
 
 
 def deliver_pending(
-    monitor: MonitorConfig, store: ResultsStore, *, senders: Mapping[str, Sender] | None = None
+    monitor: MonitorConfig, store: AlertStore, *, senders: Mapping[str, Sender] | None = None
 ) -> tuple[int, int]:
     """Send every unsent notification of ``monitor``; returns (sent, failed).
 
@@ -123,9 +173,9 @@ def deliver_pending(
 
 def dispatch_alerts(
     monitor: MonitorConfig,
-    summary: dict[str, Any],
+    summary: WindowSummary,
     *,
-    store: ResultsStore,
+    store: AlertStore,
     notify: bool = True,
     senders: Mapping[str, Sender] | None = None,
 ) -> dict[str, Any]:
@@ -134,7 +184,7 @@ def dispatch_alerts(
     Parameters
     ----------
     monitor : MonitorConfig
-    summary : dict
+    summary : WindowSummary
         ``WindowResult.summary()`` of the window (after it was stored).
     store : ResultsStore
     notify : bool, optional
@@ -154,15 +204,15 @@ def dispatch_alerts(
 
 
 def record_alerts(
-    monitor: MonitorConfig, summary: dict[str, Any], *, store: ResultsStore, notify: bool = True
+    monitor: MonitorConfig, summary: WindowSummary, *, store: AlertStore, notify: bool = True
 ) -> list[dict[str, Any]]:
     """Decide and record one window's incident events and their notifications (no sending).
 
     Returns the events, one dict per feature whose incident changed or stayed open.
     """
     events = []
-    if summary.get("run_id") is not None:
-        for feature in summary["features"]:
+    if summary.run_id is not None:
+        for feature in summary.features:
             event = _one_feature(monitor, summary, feature, store, notify)
             if event is not None:
                 events.append(event)

@@ -11,49 +11,19 @@ sent later.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
 
+from drift.alerts.types import AlertChange, RecentScore
 from drift.store import tables as t
-from drift.store._base import StoreBase
-from drift.store._convert import from_db_time, new_ids, to_db_time
+from drift.store.base import StoreBase
+from drift.store.convert import from_db_time, new_ids, to_db_time
 from drift.store.records import ALERT_STATES, AlertRecord, AlertRow
 
-__all__ = ["AlertChange", "AlertRows", "NotificationRow", "OutgoingNotification"]
-
-
-@dataclass(frozen=True, slots=True)
-class OutgoingNotification:
-    """A notification to record with an alert change."""
-
-    key: str
-    channel: str
-    title: str
-    body: str
-
-
-@dataclass(frozen=True, slots=True)
-class AlertChange:
-    """A state change of one monitor/feature alert, decided by the alert policy.
-
-    ``event`` is ``open``, ``escalate``, ``update`` (quiet) or ``resolve``;
-    ``expect_severity`` is the open alert's severity the decision was based on
-    (``None``: no alert was open), so a decision made on stale state is
-    refused and decided again.
-    """
-
-    monitor: str
-    feature: str
-    event: str
-    severity: str
-    run_id: int
-    message: str
-    expect_severity: str | None
-    notifications: Sequence[OutgoingNotification] = ()
+__all__ = ["AlertRows", "NotificationRow", "alert_row"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,13 +58,13 @@ class AlertRows(StoreBase):
         if monitor is not None:
             query = query.where(a.c.monitor == monitor)
         rows = self._read(lambda c: c.execute(query.order_by(a.c.created_at, a.c.id)).all())
-        return [_alert_row(row) for row in rows]
+        return [alert_row(row) for row in rows]
 
     def alerts(self, monitor: str) -> list[AlertRow]:
         """Every alert of ``monitor``, open and resolved, oldest first."""
         a = t.alert
         query = sa.select(a).where(a.c.monitor == monitor).order_by(a.c.created_at, a.c.id)
-        return [_alert_row(row) for row in self._read(lambda c: c.execute(query).all())]
+        return [alert_row(row) for row in self._read(lambda c: c.execute(query).all())]
 
     def upsert_alert(self, record: AlertRecord) -> int | None:
         """Open, update or resolve the alert of ``record``'s monitor and feature.
@@ -194,18 +164,86 @@ class AlertRows(StoreBase):
         )  # fmt: skip
         return [str(x) for x in self._read(lambda c: c.execute(query).scalars().all())]
 
+    def recent_scores(
+        self,
+        monitor: str,
+        feature: str,
+        metric: str,
+        until: datetime,
+        n: int,
+        *,
+        corrected: bool = False,
+    ) -> list[RecentScore]:
+        """Severity and score of ``feature`` in the ``n`` latest windows ending by ``until``.
+
+        Newest first; only windows whose run was ``ok`` count, as in
+        :meth:`recent_severities`. The severity is that of the feature's
+        ``kl`` row (always stored); the value that of its ``metric`` row
+        (``value_corrected`` with ``corrected``, the bias-corrected KL), or
+        ``None`` when that row or number is missing.
+        """
+        s, r = t.score, t.run
+        v = t.score.alias("metric_row")
+        number = v.c.value_corrected if corrected else v.c.value
+        query = (
+            sa.select(s.c.window_end, s.c.severity, number.label("value"))
+            .join(r, r.c.id == s.c.run_id)
+            .outerjoin(
+                v, sa.and_(v.c.run_id == s.c.run_id, v.c.feature == s.c.feature,
+                           v.c.metric == metric),
+            )
+            .where(
+                s.c.monitor == monitor, s.c.feature == feature, s.c.metric == "kl",
+                s.c.window_end <= to_db_time(until), r.c.status != "insufficient_data",
+            )
+            .order_by(s.c.window_end.desc())
+            .limit(n)
+        )  # fmt: skip
+        rows = self._read(lambda c: c.execute(query).all())
+        return [
+            RecentScore(
+                window_end=from_db_time(row.window_end) or until,
+                severity=str(row.severity),
+                value=None if row.value is None else float(row.value),
+            )
+            for row in rows
+        ]
+
+    def alert_watermark(self, monitor: str, feature: str) -> datetime | None:
+        """The end of the latest window that changed an alert of ``monitor`` and ``feature``.
+
+        The window of the run each of its alerts (open or resolved) was last
+        touched by; ``None`` before the first alert. Incidents follow window
+        time: a window older than this must not open, escalate or resolve
+        one (:meth:`apply_alert_change` refuses it).
+        """
+        query = sa.select(sa.func.max(t.run.c.window_end)).select_from(_touched(monitor, feature))
+        return from_db_time(self._read(lambda c: c.execute(query).scalar()))
+
     def apply_alert_change(self, change: AlertChange) -> int | None:
         """Apply ``change`` and record its notifications, in one transaction.
 
         Returns the alert id, or ``None`` when the open alert was not in the
-        state the decision expected (another run got there first): nothing is
-        written then, and the caller decides again.
+        state the decision expected (another run got there first), or when a
+        newer window than the change's already changed this feature's alerts
+        (see :meth:`alert_watermark`): nothing is written then, and the
+        caller decides again.
         """
 
         def action(conn: sa.Connection) -> int:
             a = t.alert
             now = to_db_time(datetime.now(UTC))
             open_key = _open_key(change.monitor, change.feature)
+            this = t.run.alias("this_run")
+            this_end = sa.select(this.c.window_end).where(this.c.id == change.run_id)
+            newer = conn.execute(
+                sa.select(t.run.c.id)
+                .select_from(_touched(change.monitor, change.feature))
+                .where(t.run.c.window_end > this_end.scalar_subquery())
+                .limit(1)
+            ).first()
+            if newer is not None:
+                raise StaleAlertStateError
             found = conn.execute(
                 sa.select(a.c.id, a.c.severity).where(a.c.open_key == open_key)
             ).first()
@@ -293,6 +331,17 @@ class AlertRows(StoreBase):
         self._write(action)
 
 
+def _touched(monitor: str, feature: str) -> sa.Join:
+    """Alerts of ``monitor`` and ``feature`` joined to the runs that last touched them."""
+    a, r = t.alert, t.run
+    on = sa.and_(
+        a.c.monitor == monitor,
+        a.c.feature == feature,
+        sa.or_(r.c.id == a.c.last_run_id, r.c.id == a.c.resolved_run_id),
+    )
+    return sa.join(a, r, on)
+
+
 def _open_key(monitor: str, feature: str) -> str:
     """The unique key only an open alert carries: one open alert per monitor and feature."""
     return f"{monitor}\x1f{feature}"
@@ -318,7 +367,8 @@ def _insert_notifications(
     )  # fmt: skip
 
 
-def _alert_row(row: Any) -> AlertRow:
+def alert_row(row: Any) -> AlertRow:
+    """An ``AlertRow`` from a row of ``drift_alert``."""
     return AlertRow(
         id=int(row.id), monitor=row.monitor, feature=row.feature, severity=row.severity,
         state=row.state, opened_run_id=row.opened_run_id, last_run_id=row.last_run_id,

@@ -15,6 +15,7 @@ from aiosmtpd.controller import Controller
 from pytest_httpserver import HTTPServer
 
 from drift.alerts import deliver_pending, dispatch_alerts, record_alerts
+from drift.alerts.types import BinShare, FeatureSummary, WindowSummary
 from drift.config import MonitorConfig, parse_monitor
 from drift.store import ResultsStore, upgrade
 from drift.store.records import RunRecord, ScoreRecord
@@ -63,7 +64,7 @@ def _monitor(url: str, **thresholds: Any) -> MonitorConfig:
     )
 
 
-def _window(store: ResultsStore, day: int, severity: str, value: float) -> dict[str, Any]:
+def _window(store: ResultsStore, day: int, severity: str, value: float) -> WindowSummary:
     """Store one window's run with `amount` at ``severity``; return its summary."""
     start = T0 + day * DAY
     run_id = store.write_run(
@@ -77,18 +78,18 @@ def _window(store: ResultsStore, day: int, severity: str, value: float) -> dict[
             ),
         )
     )  # fmt: skip
-    return {
-        "monitor": "checkout", "window_start": start.isoformat(),
-        "window_end": (start + DAY).isoformat(), "status": "ok", "run_id": run_id,
-        "features": [{
-            "feature": "amount", "kind": "numeric", "severity": severity,
-            "drifted": severity != "ok", "enough_data": True,
-            "metrics": {"kl": value * 1.1, "kl_corrected": value}, "p_value": 1e-9,
-            "p_adjusted": 1e-8, "n_current": 1000, "n_reference": 10000, "missing_rate": 0.01,
-            "top_bins": [{"bin": "[69.28, inf]", "contribution": value / 2}],
-            "unseen": {},
-        }],
-    }  # fmt: skip
+    return WindowSummary(
+        monitor="checkout", window_start=start, window_end=start + DAY, status="ok",
+        run_id=run_id, error=None, drifted=("amount",) if severity != "ok" else (),
+        max_severity=severity,
+        features=(FeatureSummary(
+            feature="amount", kind="numeric", severity=severity,
+            drifted=severity != "ok", enough_data=True,
+            metrics={"kl": value * 1.1, "kl_corrected": value}, p_value=1e-9,
+            p_adjusted=1e-8, n_current=1000, n_reference=10000, missing_rate=0.01,
+            top_bins=(BinShare("[69.28, inf]", value / 2),),
+        ),),
+    )  # fmt: skip
 
 
 def _posts(server: HTTPServer) -> list[dict[str, Any]]:
@@ -96,7 +97,7 @@ def _posts(server: HTTPServer) -> list[dict[str, Any]]:
 
 
 def test_open_stay_quiet_escalate_resolve(store: ResultsStore, receiver: HTTPServer) -> None:
-    monitor = _monitor(f"json://127.0.0.1:{receiver.port}/hook")
+    monitor = _monitor(f"json://127.0.0.1:{receiver.port}/hook", resolve_after=1)
     steps = [("warn", 0.08), ("warn", 0.09), ("critical", 0.3), ("critical", 0.25), ("ok", 0.0)]
     events = [
         dispatch_alerts(monitor, _window(store, day, severity, value), store=store)["events"]
@@ -130,7 +131,7 @@ def test_the_message_says_what_drifted_and_why(store: ResultsStore, receiver: HT
         "p-value (BH-adjusted): 1e-08",
         "rows: 1000 live vs 10000 reference",
         "driven by: [69.28, inf] (+0.04)",
-        f"/monitors/checkout/runs/{summary['run_id']}",
+        f"/monitors/checkout/runs/{summary.run_id}",
     ):
         assert expected in body
 
@@ -141,8 +142,8 @@ def test_consecutive_windows_before_an_alert_opens(
     monitor = _monitor(f"json://127.0.0.1:{receiver.port}/hook", consecutive=2, resolve_after=2)
     steps = ["warn", "ok", "warn", "warn", "ok", "warn", "ok", "ok"]
     events = [
-        [e["event"] for e in dispatch_alerts(monitor, _window(store, d, s, 0.1), store=store)[
-            "events"]]
+        [e["event"] for e in dispatch_alerts(
+            monitor, _window(store, d, s, 0.0 if s == "ok" else 0.1), store=store)["events"]]
         for d, s in enumerate(steps)
     ]  # fmt: skip
     assert events == [[], [], [], ["open"], ["update"], ["update"], ["update"], ["resolve"]]
@@ -236,7 +237,7 @@ def test_an_email_reaches_a_real_smtp_server(store: ResultsStore) -> None:
     assert mail["Subject"] == "[CRITICAL] checkout.amount: drift detected"
     assert mail["To"] == "oncall@example.com"
     text = "".join(
-        part.get_payload(decode=True).decode() for part in mail.walk()
+        bytes(part.get_payload(decode=True)).decode() for part in mail.walk()
         if part.get_content_type() == "text/plain"
     )  # fmt: skip
     assert "feature: amount (numeric)" in text
