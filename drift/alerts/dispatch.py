@@ -8,13 +8,33 @@ fails keeps its error and is sent by a later run. So a retried task, a
 re-run window or two runs racing on one window never notify twice (the one
 remaining gap, a crash between a channel accepting a message and the store
 recording it, can repeat that single message; it cannot lose one).
+
+Incidents follow window time. A window may open, escalate or resolve a
+feature's incident only if it is not older than the window that last
+changed one of that feature's alerts (the watermark,
+``store.alert_watermark``: the window end of the alerts' last or resolving
+run). An older window, such as a backfill of history behind an open
+incident, is stored by the caller as always but changes no incident; the
+same window again (an equal window end) is decided again, to the same
+result and without a second notification. ``apply_alert_change`` checks the
+watermark again in its transaction, so a racing newer run wins.
+
+The level a window counts at (:func:`alert_level`) is the feature's
+severity, raised to at least ``warn`` when its missing rate changed
+significantly (``missing_drifted``). The history the policy reads is the
+stored severity and score of earlier windows (``store.recent_scores``), an
+earlier window counting as ``warn`` too when its stored missing rate is at
+least ``missing_effect`` from this window's reference rate, so that a
+missing-rate incident opens and resolves under the same ``consecutive`` and
+``resolve_after`` rules as any other. Hysteresis: see
+:func:`drift.alerts.policy.decide`.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from dataclasses import replace
 from typing import Any
 
 from drift.alerts.channels import Sender, channel_refs, send
@@ -75,7 +95,7 @@ def _one_feature(
         recent = _history(
             store.recent_scores(monitor.name, feature.feature, t.metric, summary.window_end,
                                 depth, corrected=corrected),
-            summary.window_end, level, depth,
+            summary, feature, level, t,
         )  # fmt: skip
         decision = decide(
             level, previous, [r.severity for r in recent], consecutive=t.consecutive,
@@ -121,13 +141,34 @@ def alert_level(feature: FeatureSummary) -> str | None:
 
 
 def _history(
-    stored: Sequence[RecentScore], window_end: datetime, level: str, depth: int
+    stored: Sequence[RecentScore],
+    summary: WindowSummary,
+    feature: FeatureSummary,
+    level: str,
+    t: ThresholdsConfig,
 ) -> list[RecentScore]:
-    """The recent windows newest first, this one at ``level`` (its missing verdict included)."""
-    mine = [r for r in stored if r.window_end == window_end]
+    """The recent windows newest first, as the policy reads them (see :func:`record_alerts`).
+
+    This window counts at ``level`` (its missing-rate verdict included).
+    Stored severities are the distribution's alone, so an earlier window
+    whose live missing rate is at least ``missing_effect`` away from this
+    window's reference rate counts as ``warn`` too: a missing-rate incident
+    needs ``resolve_after`` windows with the rate back, as any other.
+    """
+    depth = max(t.consecutive, t.resolve_after)
+    mine = [r for r in stored if r.window_end == summary.window_end]
     value = mine[0].value if mine else None
-    older = [r for r in stored if r.window_end < window_end]
-    return [RecentScore(window_end, level, value), *older][:depth]
+    older = [_missing_lifted(r, feature.missing_reference_rate, t.missing_effect)
+             for r in stored if r.window_end < summary.window_end]  # fmt: skip
+    return [RecentScore(summary.window_end, level, value, feature.missing_rate), *older][:depth]
+
+
+def _missing_lifted(r: RecentScore, reference_rate: float | None, effect: float) -> RecentScore:
+    if reference_rate is None or r.missing_rate is None or RANK[r.severity] >= RANK["warn"]:
+        return r
+    if effect > 0 and abs(r.missing_rate - reference_rate) >= effect:
+        return replace(r, severity="warn")
+    return r
 
 
 def _feature_thresholds(monitor: MonitorConfig, name: str) -> ThresholdsConfig:

@@ -186,7 +186,7 @@ class AlertRows(StoreBase):
         v = t.score.alias("metric_row")
         number = v.c.value_corrected if corrected else v.c.value
         query = (
-            sa.select(s.c.window_end, s.c.severity, number.label("value"))
+            sa.select(s.c.window_end, s.c.severity, number.label("value"), s.c.missing_rate)
             .join(r, r.c.id == s.c.run_id)
             .outerjoin(
                 v, sa.and_(v.c.run_id == s.c.run_id, v.c.feature == s.c.feature,
@@ -205,6 +205,7 @@ class AlertRows(StoreBase):
                 window_end=from_db_time(row.window_end) or until,
                 severity=str(row.severity),
                 value=None if row.value is None else float(row.value),
+                missing_rate=None if row.missing_rate is None else float(row.missing_rate),
             )
             for row in rows
         ]
