@@ -22,7 +22,7 @@ per feature on the first 7 days, then:
 (b) the 115 daily windows: ``SqlSource.window_histograms`` (one pass) vs a
     full scan (``SELECT count(*), sum(f1), ..., sum(f5)``), vs one window's
     pushdown over the whole range, vs the per-window loop (one query per
-    window, on the timestamp index); and end to end, ``drift.pipeline.backfill``
+    window, on the timestamp index); and end to end, ``drift.run.backfill``
     (one pass, results in a SQLite file) vs ``run_window`` per window.
 
 Every contestant's counts are checked against the pushdown's. The schema
@@ -360,7 +360,8 @@ def part_b(
 
 def end_to_end(url: str, schema: str, repeat: int) -> list[tuple[str, float]]:
     from drift.config import parse_monitor
-    from drift.pipeline import backfill, run_window, windows_between
+    from drift.config.windows import windows_between
+    from drift.run import backfill, run_window
     from drift.store import ResultsStore, upgrade
 
     search = sa.make_url(url).update_query_dict({"options": f"-csearch_path={schema}"})
@@ -385,7 +386,7 @@ def end_to_end(url: str, schema: str, repeat: int) -> list[tuple[str, float]]:
         backfill(monitor, start, start + timedelta(days=2), store=store)  # fit the baseline
         t_pass, done = best_of(repeat, lambda: backfill(monitor, start, end, store=store))
         assert sum(r.status == "ok" for r in done) == DAYS, [r.error for r in done][:3]
-        rows.append((f"drift.pipeline.backfill, {DAYS} daily windows (one pass, stored)", t_pass))
+        rows.append((f"drift.run.backfill, {DAYS} daily windows (one pass, stored)", t_pass))
 
         def old_loop() -> None:
             for lo, hi in windows_between(monitor, start, end):

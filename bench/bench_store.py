@@ -42,7 +42,7 @@ from drift.store import (
     upgrade,
 )
 from drift.store import tables as t
-from drift.store._convert import dumps, new_ids, to_db_time
+from drift.store.convert import dumps, new_ids, to_db_time
 
 POSTGRES = os.environ.get(
     "DRIFT_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"

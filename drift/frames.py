@@ -9,7 +9,7 @@ twenty columns takes well under a second.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
@@ -17,6 +17,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from drift.config.kinds import Family, Inferred
 from drift.stats.binning import Binning, Kind
 from drift.stats.checks import positive_float, positive_int
 from drift.stats.counting import histogram, histogram_from_counts
@@ -34,7 +35,7 @@ REPORT_COLUMNS = (
     "kind",
     "kl",
     "kl_corrected",
-    "js",
+    "jensen_shannon",
     "psi",
     "hellinger",
     "p_value",
@@ -48,10 +49,8 @@ REPORT_COLUMNS = (
     "enough_data",
 )
 
-# Values looked at when inferring whether a string column is text.
+# Values looked at when inferring a column's kind.
 _SAMPLE = 1000
-# A string column whose values have at least this many words (median) is text.
-_TEXT_WORDS = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,11 +65,15 @@ class DriftReport:
         The binning fitted on the reference for each column.
     thresholds : Thresholds
         The rule that decided ``drifted`` and ``severity``.
+    skipped : mapping of str to str
+        Columns left out because they are no feature (identifiers such as a
+        running id or UUIDs), with the reason.
     """
 
     scores: tuple[FeatureScore, ...]
     binnings: Mapping[str, Binning]
     thresholds: Thresholds
+    skipped: Mapping[str, str] = field(default_factory=dict)
 
     def __getitem__(self, feature: str) -> FeatureScore:
         for score in self.scores:
@@ -97,8 +100,8 @@ class DriftReport:
     def to_frame(self) -> pd.DataFrame:
         """One row per feature: metrics, p-values, sizes, missing counts and verdict.
 
-        Columns are ``REPORT_COLUMNS``: ``feature, kind, kl, kl_corrected, js,
-        psi, hellinger, p_value, p_adjusted, n_reference, n_current,
+        Columns are ``REPORT_COLUMNS``: ``feature, kind, kl, kl_corrected,
+        jensen_shannon, psi, hellinger, p_value, p_adjusted, n_reference, n_current,
         missing_reference, missing_current, severity, drifted, enough_data``.
         Divergences are in nats; ``n_*`` count non-missing values (tokens for
         text), ``missing_*`` count missing values (documents for text);
@@ -112,7 +115,7 @@ class DriftReport:
                 "kind": s.kind,
                 "kl": s.metrics["kl"],
                 "kl_corrected": s.metrics["kl_corrected"],
-                "js": s.metrics["js"],
+                "jensen_shannon": s.metrics["jensen_shannon"],
                 "psi": s.metrics["psi"],
                 "hellinger": s.metrics["hellinger"],
                 "p_value": s.p_value,
@@ -234,48 +237,72 @@ def compare(
             raise ValueError(f"`kinds[{column!r}]` must be one of {KINDS}, got {kind!r}.")
     items = []
     binnings: dict[str, Binning] = {}
+    skipped: dict[str, str] = {}
     for column in wanted:
         ref, cur = reference_df[column], current_df[column]
-        kind = chosen.get(column) or infer_kind(ref)
+        given = chosen.get(column)
+        if given is None:
+            inferred = _inferred(ref)
+            if inferred.kind is None and columns is None:
+                skipped[column] = inferred.reason or "no feature"
+                continue
+            given = inferred.kind or inferred.identifier_kind or "categorical"
         try:
             binning, ref_hist, cur_hist = _histograms(
-                kind, ref, cur, bins=bins, top_k=top_k, vocabulary_size=vocabulary_size
+                given, ref, cur, bins=bins, top_k=top_k, vocabulary_size=vocabulary_size
             )
         except (TypeError, ValueError) as exc:
-            raise type(exc)(f"column {column!r} ({kind}): {exc}") from exc
-        items.append((column, kind, ref_hist, cur_hist))
+            raise type(exc)(f"column {column!r} ({given}): {exc}") from exc
+        items.append((column, given, ref_hist, cur_hist))
         binnings[column] = binning
     scores = score_features(items, smoothing=smoothing, alpha=alpha, thresholds=thresholds)
     rule = thresholds if thresholds is not None else Thresholds()
-    return DriftReport(scores, MappingProxyType(binnings), rule)
+    return DriftReport(scores, MappingProxyType(binnings), rule, MappingProxyType(skipped))
 
 
-def infer_kind(series: pd.Series[Any]) -> Kind:
+def infer_kind(series: pd.Series[Any]) -> Kind | None:
     """The kind ``compare`` gives a column when ``kinds`` does not say.
+
+    The rule is :func:`drift.config.kinds.infer_kind`, the same that monitors
+    use: by dtype and cardinality. ``None`` marks an identifier (a running
+    id, UUIDs), which ``compare`` leaves out unless ``columns`` names it.
 
     Examples
     --------
     >>> import pandas as pd
     >>> infer_kind(pd.Series([1.5, 2.0])), infer_kind(pd.Series(["a", "b"]))
     ('numeric', 'categorical')
-    >>> infer_kind(pd.Series(["the quick brown fox", "jumps over the dog"]))
+    >>> infer_kind(pd.Series([f"the quick fox number {i}" for i in range(100)]))
     'text'
+    >>> print(infer_kind(pd.Series(range(1000))))
+    None
     """
+    return _inferred(series).kind
+
+
+def _inferred(series: pd.Series[Any]) -> Inferred:
+    from drift.config.kinds import ColumnFacts
+    from drift.config.kinds import infer_kind as infer_column_kind
+
     dtype = series.dtype
-    if pd.api.types.is_bool_dtype(dtype) or isinstance(dtype, pd.CategoricalDtype):
-        return "categorical"
-    if pd.api.types.is_numeric_dtype(dtype):
-        return "numeric"
     if pd.api.types.is_datetime64_any_dtype(dtype) or pd.api.types.is_timedelta64_dtype(dtype):
         raise TypeError(
             f"column {series.name!r} has dtype {dtype}, which compare cannot bin; convert it "
             "to numbers (e.g. seconds) or strings first."
         )
-    sample = series.dropna().head(_SAMPLE)
-    if sample.empty or not all(isinstance(v, str) for v in sample):
-        return "categorical"
-    words = np.median([len(v.split()) for v in sample])
-    return "text" if words >= _TEXT_WORDS else "categorical"
+    family: Family
+    if pd.api.types.is_bool_dtype(dtype) or isinstance(dtype, pd.CategoricalDtype):
+        family = "boolean" if pd.api.types.is_bool_dtype(dtype) else "enum"
+    elif pd.api.types.is_integer_dtype(dtype):
+        family = "integer"
+    elif pd.api.types.is_numeric_dtype(dtype):
+        family = "number"
+    else:
+        family = "unknown"
+    sample = series.dropna().head(_SAMPLE).tolist()
+    if family == "unknown" and sample and not all(isinstance(v, str) for v in sample):
+        family = "string"
+    return infer_column_kind(ColumnFacts(family, sample))
 
 
 def _histograms(

@@ -133,8 +133,8 @@ def fill_demo_results(results_url: str, source_path: Path) -> None:
     from datetime import timedelta
 
     from drift.config import load_monitor
-    from drift.demo import DEMO_START, make_demo_source
-    from drift.pipeline import backfill
+    from drift.run import backfill
+    from drift.sources.demo_data import DEMO_START, make_demo_source
     from drift.store import ResultsStore, upgrade
 
     source_url = f"sqlite:///{source_path}"

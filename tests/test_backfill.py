@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import random
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
 
-import drift.backfill
+import drift.run.backfilling
 from drift.config import MonitorConfig, parse_monitor
+from drift.config.windows import windows_between
 from drift.errors import SourceError
-from drift.pipeline import WindowResult, backfill, run_window, windows_between
+from drift.run import WindowResult, backfill, run_window
 from drift.sources import SqlSource
 from drift.store import ResultsStore, upgrade
 
@@ -142,8 +144,7 @@ def _anonymous(text: str | None) -> str | None:
 
 def _summaries(results: list[WindowResult]) -> list[Any]:
     return [
-        {**r.summary(), "run_id": None, "monitor": None, "error": _anonymous(r.error)}
-        for r in results
+        replace(r.summary(), run_id=None, monitor="", error=_anonymous(r.error)) for r in results
     ]
 
 
@@ -153,7 +154,7 @@ def test_backfill_stores_what_each_window_alone_stores(
 ) -> None:
     extra = CONFIGS[config]
     if config != "no_pushdown":
-        monkeypatch.setattr(drift.backfill, "run_window", _no_window_by_window)
+        monkeypatch.setattr(drift.run.backfilling, "run_window", _no_window_by_window)
     one_pass, alone = _monitor(db_url, "one_pass", **extra), _monitor(db_url, "alone", **extra)
     seen: list[WindowResult] = []
     results = backfill(one_pass, *RANGE, store=store, on_window=seen.append)

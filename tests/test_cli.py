@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from drift.demo import make_demo_source
+from drift.sources.demo_data import make_demo_source
 
 DRIFT = [sys.executable, "-m", "drift.cli"]
 

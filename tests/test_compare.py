@@ -9,9 +9,26 @@ import pytest
 from drift import DriftReport, Thresholds, compare, infer_kind
 from drift.frames import REPORT_COLUMNS
 
+WORDS = np.array(
+    [
+        "great",
+        "product",
+        "works",
+        "well",
+        "arrived",
+        "late",
+        "and",
+        "broken",
+        "would",
+        "buy",
+        "again",
+    ]
+)
+
 
 @pytest.fixture
 def frames() -> tuple[pd.DataFrame, pd.DataFrame]:
+    # Free text: nearly every review differs from the others.
     rng = np.random.default_rng(0)
 
     def frame(n: int, shift: float) -> pd.DataFrame:
@@ -20,9 +37,7 @@ def frames() -> tuple[pd.DataFrame, pd.DataFrame]:
                 "age": rng.normal(40 + shift, 10, n),
                 "city": pd.Series(rng.choice(["Paris", "Lyon", "Nice"], n), dtype="str"),
                 "clicks": rng.poisson(3, n),
-                "review": rng.choice(
-                    ["great product works well", "arrived late and broken", "would buy again"], n
-                ),
+                "review": [" ".join(rng.choice(WORDS, 6)) for _ in range(n)],
             }
         )
 
@@ -35,7 +50,7 @@ def test_report_has_one_row_per_column_with_the_documented_columns(frames) -> No
     assert table["feature"].tolist() == ["age", "city", "clicks", "review"]
 
 
-def test_kinds_are_inferred_from_dtypes_and_text_from_word_counts(frames) -> None:  # type: ignore[no-untyped-def]
+def test_kinds_are_inferred_from_dtypes_and_text_from_cardinality(frames) -> None:  # type: ignore[no-untyped-def]
     assert compare(*frames).to_frame()["kind"].tolist() == [
         "numeric",
         "categorical",
@@ -148,6 +163,22 @@ def test_thresholds_are_kept_on_the_report() -> None:
 
 def test_infer_kind_calls_short_strings_categorical() -> None:
     assert infer_kind(pd.Series(["New York", "Paris"])) == "categorical"
+
+
+def test_repeated_multi_word_labels_are_categories_not_text() -> None:
+    bands = pd.Series(["0 - 20K €", "20K - 40K €", "40K - 60K €", "60K+ €"] * 50)
+    cities = pd.Series(["San Luis Obispo", "San Jose", "Los Angeles"] * 50)
+    assert infer_kind(bands) == "categorical" and infer_kind(cities) == "categorical"
+
+
+def test_identifier_columns_are_skipped_and_reported() -> None:
+    rng = np.random.default_rng(1)
+    ref = pd.DataFrame({"id": np.arange(500), "x": rng.normal(size=500)})
+    cur = pd.DataFrame({"id": np.arange(500, 700), "x": rng.normal(size=200)})
+    report = compare(ref, cur)
+    assert report.features == ("x",)
+    assert "identifier" in report.skipped["id"]
+    assert compare(ref, cur, columns=["id", "x"]).features == ("id", "x")  # named: compared
 
 
 @pytest.mark.parametrize(

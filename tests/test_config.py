@@ -9,11 +9,11 @@ from typing import Any
 
 import pytest
 
+from drift.cli.validate import validate_command
 from drift.config import MonitorConfig, load_monitor, load_monitors, parse_monitor
-from drift.durations import format_duration, parse_duration
+from drift.config.durations import format_duration, parse_duration
+from drift.config.windows import live_window, reference_window
 from drift.errors import ConfigError
-from drift.validate import validate_command
-from drift.windows import live_window, reference_window
 
 EXAMPLE = """\
 name: checkout_features
@@ -83,7 +83,7 @@ def test_four_keys_make_a_useful_monitor() -> None:
     assert monitor.reference.mode == "previous_windows"
     assert monitor.reference.previous_windows == 7
     assert monitor.metrics[0] == "kl"
-    assert monitor.smoothing.method == "additive" and monitor.smoothing.alpha == 0.5
+    assert monitor.smoothing.method == "lidstone" and monitor.smoothing.alpha == 0.5
     assert monitor.pushdown is True
     assert monitor.alerts == ()
 

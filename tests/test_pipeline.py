@@ -9,8 +9,9 @@ import pytest
 import sqlalchemy as sa
 
 from drift.config import parse_monitor
+from drift.config.windows import windows_between
 from drift.errors import SourceError
-from drift.pipeline import backfill, measure_window, windows_between
+from drift.run import backfill, measure_window
 from drift.store import ResultsStore, upgrade
 
 DAY0 = datetime(2024, 3, 1, tzinfo=UTC)

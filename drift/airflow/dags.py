@@ -29,12 +29,12 @@ from __future__ import annotations
 
 import logging
 import os
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from drift.config import MonitorConfig, load_monitor
+from drift.config import MonitorConfig, MonitorScan, scan_monitors
+from drift.config.windows import aligned_cron, parse_window
 from drift.errors import ConfigError
 
 __all__ = [
@@ -101,18 +101,6 @@ def monitors_dir(dag_file: str | Path) -> Path:
     return Path(dag_file).resolve().parent / str(folder)
 
 
-def _cron_for(length: timedelta) -> str | None:
-    """A cron expression whose intervals are ``length`` long and aligned to UTC midnight."""
-    seconds = int(length.total_seconds())
-    if seconds == 86_400:
-        return "0 0 * * *"
-    if seconds % 3600 == 0 and 86_400 % seconds == 0:
-        return f"0 */{seconds // 3600} * * *"
-    if seconds % 60 == 0 and 3600 % seconds == 0:
-        return f"*/{seconds // 60} * * * *"
-    return None
-
-
 def timetable(monitor: MonitorConfig) -> Any:
     """The monitor's timetable: data intervals that are exactly its windows.
 
@@ -149,7 +137,7 @@ def timetable(monitor: MonitorConfig) -> Any:
             return CronDataIntervalTimetable(monitor.schedule, timezone="UTC")
         return CronTriggerTimetable(monitor.schedule, timezone="UTC", interval=monitor.window)
     length = monitor.window_length or timedelta(days=1)
-    cron = _cron_for(length)
+    cron = aligned_cron(length)
     if cron is not None:
         return CronDataIntervalTimetable(cron, timezone="UTC")
     return DeltaDataIntervalTimetable(length)
@@ -165,16 +153,9 @@ def _window(context: Any) -> tuple[datetime, datetime]:
     params = context.get("params") or {}
     if params.get("window_start") and params.get("window_end"):
         try:
-            start = datetime.fromisoformat(params["window_start"])
-            end = datetime.fromisoformat(params["window_end"])
+            return parse_window(params["window_start"], params["window_end"])
         except ValueError as exc:
-            raise AirflowFailException(f"params window_start/window_end: {exc}") from None
-        if start.tzinfo is None or end.tzinfo is None or not start < end:
-            raise AirflowFailException(
-                "params window_start/window_end must be ISO-8601 with a UTC offset, "
-                f"start before end; got {params['window_start']!r}, {params['window_end']!r}"
-            )
-        return start.astimezone(UTC), end.astimezone(UTC)
+            raise AirflowFailException(f"params: {exc}") from None
     # Not retried: a retry would find no window either.
     raise AirflowFailException(
         "this run has no data interval (a manual or asset-triggered run): trigger it with a "
@@ -204,10 +185,10 @@ def build_monitor_dag(monitor: MonitorConfig, *, fileloc: str | None = None) -> 
     from airflow.sdk.exceptions import AirflowSkipException
 
     from drift.airflow.connections import engine_for, open_results_store
-    from drift.airflow.local_alerts import log_alerts
     from drift.airflow.notifiers import senders
     from drift.alerts import dispatch_alerts
-    from drift.pipeline import measure_window, prepare_baseline
+    from drift.alerts.local import log_alerts
+    from drift.run import WindowSummary, measure_window, prepare_baseline, record_failed_window
 
     asset = Asset(name=asset_uri(monitor.name), uri=asset_uri(monitor.name))
     doc = f"Drift monitor `{monitor.name}` from `{fileloc or 'YAML'}`.\n\n{monitor.description}"
@@ -229,9 +210,19 @@ def build_monitor_dag(monitor: MonitorConfig, *, fileloc: str | None = None) -> 
 
         @task(task_id="baseline")
         def baseline() -> dict[str, Any]:
-            start, end = _window(get_current_context())
+            context = get_current_context()
+            start, end = _window(context)
             with open_results_store(migrate=True) as store:
-                return prepare_baseline(monitor, start, end, store=store, engine_factory=engine_for)
+                try:
+                    prepared = prepare_baseline(
+                        monitor, start, end, store=store, engine_factory=engine_for
+                    )
+                except Exception as exc:
+                    record_failed_window(
+                        store, monitor, start, end, exc, airflow_run_id=str(context.get("run_id"))
+                    )
+                    raise
+                return prepared.to_dict()
 
         @task(task_id="measure")
         def measure(_baseline: dict[str, Any]) -> dict[str, Any]:
@@ -242,30 +233,33 @@ def build_monitor_dag(monitor: MonitorConfig, *, fileloc: str | None = None) -> 
                     monitor, start, end, store=store, engine_factory=engine_for,
                     airflow_run_id=str(context.get("run_id")),
                 )  # fmt: skip
-            return result.summary()
+            return result.summary().to_dict()
 
         @task(task_id="alert")
         def alert(summary: dict[str, Any]) -> dict[str, Any]:
             # The task log (and $DRIFT_ALERT_DIR) always; the channels exactly once per
             # incident change, even when this task is retried (drift.alerts' outbox).
-            log_alerts(summary)
+            window = WindowSummary.from_dict(summary)
+            log_alerts(window)
             with open_results_store() as store:
-                return dispatch_alerts(monitor, summary, store=store, senders=senders)
+                return dispatch_alerts(monitor, window, store=store, senders=senders)
 
         @task(task_id="publish_drift", outlets=[asset])
         def publish_drift(summary: dict[str, Any]) -> None:
             # A skipped task emits no Asset event; a successful one emits this extra.
-            if not summary["drifted"]:
+            window = WindowSummary.from_dict(summary)
+            if not window.drifted:
                 raise AirflowSkipException(
-                    f"no drift in [{summary['window_start']}, {summary['window_end']})"
+                    f"no drift in [{window.window_start.isoformat()}, "
+                    f"{window.window_end.isoformat()})"
                 )
             get_current_context()["outlet_events"][asset].extra = {
-                "monitor": summary["monitor"],
-                "window_start": summary["window_start"],
-                "window_end": summary["window_end"],
-                "drifted": summary["drifted"],
-                "max_severity": summary["max_severity"],
-                "run_id": summary["run_id"],
+                "monitor": window.monitor,
+                "window_start": window.window_start.isoformat(),
+                "window_end": window.window_end.isoformat(),
+                "drifted": list(window.drifted),
+                "max_severity": window.max_severity,
+                "run_id": window.run_id,
             }
 
         # TaskFlow calls return XComArgs that Airflow resolves at run time.
@@ -275,33 +269,12 @@ def build_monitor_dag(monitor: MonitorConfig, *, fileloc: str | None = None) -> 
     return dag
 
 
-@dataclass(frozen=True, slots=True)
-class _Scan:
-    """The monitor files of a folder: those that validate, and what is wrong with the rest."""
-
-    monitors: tuple[tuple[Path, MonitorConfig], ...]
-    problems: tuple[str, ...]
-
-
-def _scan(directory: str | Path) -> _Scan:
-    folder = Path(directory)
-    monitors: list[tuple[Path, MonitorConfig]] = []
-    problems: list[str] = []
-    owner: dict[str, Path] = {}
-    for path in sorted([*folder.glob("*.yaml"), *folder.glob("*.yml")]):
-        try:
-            monitor = load_monitor(path)
-        except ConfigError as problem:
-            problems.append(str(problem))
-            continue
-        if monitor.name in owner:
-            problems.append(
-                f"{path}: name: {monitor.name!r} is already the monitor of {owner[monitor.name]}"
-            )
-            continue
-        owner[monitor.name] = path
-        monitors.append((path, monitor))
-    return _Scan(tuple(monitors), tuple(problems))
+def _scan(directory: str | Path) -> MonitorScan:
+    """The folder's monitors; a folder that does not exist (yet) holds none."""
+    if not Path(directory).is_dir():
+        log.warning("monitors folder %s does not exist; no monitor DAGs", directory)
+        return MonitorScan((), ())
+    return scan_monitors(directory)
 
 
 def build_dags(directory: str | Path, *, only: str | None = None) -> dict[str, Any]:

@@ -16,7 +16,7 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
-from drift.demo import DEMO_START, make_demo_source
+from drift.sources.demo_data import DEMO_START, make_demo_source
 
 ROOT = Path(__file__).resolve().parents[2]
 DEMO = ROOT / ".demo"

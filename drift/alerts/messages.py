@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from typing import Any
+
+from drift.alerts.types import FeatureSummary, WindowSummary
 
 __all__ = ["DASHBOARD_URL_ENV", "alert_message", "run_link"]
 
@@ -32,8 +33,8 @@ def _fmt(value: float | None, digits: int = 4) -> str:
 def alert_message(
     event: str,
     severity: str,
-    summary: dict[str, Any],
-    feature: dict[str, Any],
+    summary: WindowSummary,
+    feature: FeatureSummary,
     thresholds: Mapping[str, float | None],
 ) -> tuple[str, str]:
     """The title and body of a notification.
@@ -42,32 +43,49 @@ def alert_message(
     ----------
     event, severity : str
         The incident event (``open``, ``escalate``, ``resolve``) and severity.
-    summary : dict
-        ``WindowResult.summary()`` of the window.
-    feature : dict
-        The feature's entry of ``summary["features"]``.
+    summary : WindowSummary
+        The window.
+    feature : FeatureSummary
+        The feature's entry of ``summary.features``.
     thresholds : dict
-        ``warn`` and ``critical`` in force, and the ``metric`` name.
+        ``warn`` and ``critical`` in force.
     """
-    monitor, name = summary["monitor"], feature["feature"]
+    monitor, name = summary.monitor, feature.feature
     title = f"[{severity.upper()}] {monitor}.{name}: {_VERB.get(event, event)}"
-    metrics = feature["metrics"]
+    metrics = feature.metrics
     lines = [
         f"monitor: {monitor}",
-        f"window: {summary['window_start']} .. {summary['window_end']}",
-        f"feature: {name} ({feature['kind']})",
+        f"window: {summary.window_start.isoformat()} .. {summary.window_end.isoformat()}",
+        f"feature: {name} ({feature.kind})",
         f"severity: {severity} ({event})",
         f"kl_corrected: {_fmt(metrics.get('kl_corrected'))} nats "
         f"(kl {_fmt(metrics.get('kl'))}; warn at {thresholds.get('warn')}, "
         f"critical at {thresholds.get('critical')})",
-        f"p-value (BH-adjusted): {_fmt(feature['p_adjusted'], 3)}",
-        f"rows: {feature['n_current']} live vs {feature['n_reference']} reference; "
-        f"missing {feature['missing_rate']:.1%}",
+        f"p-value (BH-adjusted): {_fmt(feature.p_adjusted, 3)}",
+        _sizes(feature),
     ]
-    if feature["top_bins"]:
-        bins = ", ".join(f"{b['bin']} (+{b['contribution']:.3g})" for b in feature["top_bins"])
+    if feature.missing_drifted and feature.missing_reference_rate is not None:
+        lines.append(
+            f"missing values changed: {feature.missing_reference_rate:.1%} in the reference, "
+            f"{feature.missing_rate:.1%} now (p {_fmt(feature.missing_p_adjusted, 3)})"
+        )
+    if feature.dispersion > 1:
+        lines.append(
+            f"test: {feature.test}, allowing {feature.dispersion:.3g}x the variance of "
+            "independent rows (measured between reference windows)"
+        )
+    if feature.top_bins:
+        bins = ", ".join(f"{b.bin} (+{b.contribution:.3g})" for b in feature.top_bins)
         lines.append(f"driven by: {bins}")
-    if feature.get("unseen"):
-        lines.append("new values: " + ", ".join(f"{k} ({v})" for k, v in feature["unseen"].items()))
-    lines.append(f"details: {run_link(monitor, summary.get('run_id'))}")
+    if feature.unseen:
+        lines.append("new values: " + ", ".join(f"{k} ({v})" for k, v in feature.unseen.items()))
+    lines.append(f"details: {run_link(monitor, summary.run_id)}")
     return title, "\n".join(lines)
+
+
+def _sizes(feature: FeatureSummary) -> str:
+    """Rows (documents for text) on both sides, tokens beside them, and the missing rate."""
+    rows = f"rows: {feature.n_current} live vs {feature.n_reference} reference"
+    if feature.tokens_current is not None and feature.tokens_reference is not None:
+        rows += f" ({feature.tokens_current} vs {feature.tokens_reference} tokens)"
+    return f"{rows}; missing {feature.missing_rate:.1%}"

@@ -12,6 +12,7 @@ import math
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from drift.config.durations import parse_duration
 from drift.dashboard.schemas import (
     AlertOut,
     FeatureInfo,
@@ -28,7 +29,6 @@ from drift.dashboard.schemas import (
     TimeRange,
     TopBin,
 )
-from drift.durations import parse_duration
 from drift.store import AlertRow, ResultsStore
 from drift.store.summaries import SEVERITY_RANK, Bucketed
 

@@ -11,16 +11,16 @@ from typing import Any, Literal
 import sqlalchemy as sa
 from sqlalchemy.sql.elements import ColumnElement
 
+from drift.config.kinds import ColumnFacts, Family, Inferred
+from drift.config.kinds import infer_kind as infer_column_kind
 from drift.errors import SourceError
 from drift.sources.dialects import Dialect
-from drift.stats.binning import Kind
 
 TimestampStyle = Literal["aware", "naive", "text", "epoch"]
 
 #: Rows sampled to infer what an untyped (query or SQLite) column holds.
 SAMPLE_ROWS = 200
 #: Strings longer than this (or mostly containing spaces) are text, not categories.
-CATEGORY_MAX_LENGTH = 64
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,41 +134,47 @@ def open_relation(
     return Relation(subquery, "the source query", _sample(conn, subquery))
 
 
-def _string_kind(values: list[Any]) -> Kind:
-    strings = [v for v in values if isinstance(v, str)]
-    if not strings:
-        return "categorical"
-    longest = max(len(s) for s in strings)
-    spaced = sum(1 for s in strings if " " in s.strip())
-    return "text" if longest > CATEGORY_MAX_LENGTH or 2 * spaced > len(strings) else "categorical"
-
-
-def infer_kind(column: ColumnElement[Any], samples: list[Any]) -> Kind | None:
-    """The feature kind of ``column`` from its type (and values when untyped).
-
-    Numbers are numeric; booleans, enums and short strings categorical;
-    long or space-separated strings text; dates, times and binary data are no
-    feature (``None``). The caller's ``kind:`` always wins over this guess.
-    """
-    sqltype = column.type
-    if isinstance(sqltype, sa.Boolean | sa.Enum):
-        return "categorical"
-    if isinstance(sqltype, sa.Integer | sa.Numeric):
-        return "numeric"
-    if isinstance(sqltype, sa.Date | sa.DateTime | sa.Time | sa.Interval | sa.LargeBinary):
-        return None
+def _family(sqltype: sa.types.TypeEngine[Any]) -> Family:
+    if isinstance(sqltype, sa.Boolean):
+        return "boolean"
+    if isinstance(sqltype, sa.Enum):
+        return "enum"
+    if isinstance(sqltype, sa.Integer):
+        return "integer"
+    if isinstance(sqltype, sa.Numeric):
+        return "number"
+    if isinstance(sqltype, sa.Date | sa.DateTime | sa.Time | sa.Interval):
+        return "temporal"
+    if isinstance(sqltype, sa.LargeBinary):
+        return "binary"
     if isinstance(sqltype, sa.String):
-        if type(sqltype) is not sa.Text and sqltype.length is not None:
-            return "categorical" if sqltype.length <= 255 else "text"
-        return _string_kind(samples)
-    value = next((v for v in samples if v is not None), None)
-    if isinstance(value, bool):
-        return "categorical"
-    if isinstance(value, int | float | Decimal):
-        return "numeric"
-    if isinstance(value, str):
-        return _string_kind(samples)
-    return None
+        return "string"
+    return "unknown"
+
+
+def _is_key(column: ColumnElement[Any]) -> bool:
+    """A primary key, or the only column of a unique constraint or index."""
+    if getattr(column, "primary_key", False) or getattr(column, "unique", False):
+        return True
+    table = getattr(column, "table", None)
+    if not isinstance(table, sa.Table):
+        return False
+    uniques = [
+        list(c.columns)
+        for c in table.constraints
+        if isinstance(c, sa.UniqueConstraint | sa.PrimaryKeyConstraint)
+    ] + [list(i.columns) for i in table.indexes if i.unique]
+    return any(len(cols) == 1 and cols[0].name == column.name for cols in uniques)
+
+
+def infer_kind(column: ColumnElement[Any], samples: list[Any]) -> Inferred:
+    """The feature kind of ``column``, by :func:`drift.config.kinds.infer_kind`.
+
+    The column's SQL type gives the type family (an untyped column, as in
+    SQLite, is judged by its sampled values), its constraints whether it is
+    a key.
+    """
+    return infer_column_kind(ColumnFacts(_family(column.type), samples, _is_key(column)))
 
 
 def timestamp_style(column: ColumnElement[Any], sample: Any, dialect: Dialect) -> TimestampStyle:

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.sql.elements import ColumnElement
 
 from drift.config import FeatureConfig
+from drift.config.kinds import Inferred
 from drift.errors import SourceError
 from drift.sources.dialects import dialect_of
 from drift.sources.predicates import Target, is_number_column, missing
@@ -139,10 +140,11 @@ class SqlSource:
     def _text_pushable(self, relation: Relation, name: str, binning: TokenBinning) -> bool:
         return supported(self.dialect, relation.column(name), relation.sample(name), binning)
 
-    def columns(self) -> dict[str, Kind | None]:
+    def columns(self) -> dict[str, Inferred]:
         """Every column except the timestamp, with its inferred feature kind.
 
-        ``None`` marks a column that is no feature (dates, binary data).
+        A kind of ``None`` marks a column that is no feature (identifiers,
+        dates, binary data), with the reason.
         """
         with self.engine.connect() as conn:
             relation = self._open(conn)
@@ -152,17 +154,26 @@ class SqlSource:
                 if c.name != self.timestamp
             }
 
-    def resolve_features(self, features: Sequence[FeatureConfig] | None) -> list[FeatureConfig]:
+    def resolve_features(
+        self,
+        features: Sequence[FeatureConfig] | None,
+        columns: Mapping[str, Inferred] | None = None,
+    ) -> list[FeatureConfig]:
         """``features`` with every ``kind`` filled in; ``None`` means every column.
+
+        ``columns`` is :meth:`columns` when the caller already has it (it
+        samples the relation).
 
         Raises
         ------
         drift.errors.SourceError
             If a named column does not exist, or a kind cannot be inferred.
         """
-        kinds = self.columns()
+        kinds = self.columns() if columns is None else columns
         if features is None:
-            return [FeatureConfig(name=n, kind=k) for n, k in kinds.items() if k is not None]
+            return [
+                FeatureConfig(name=n, kind=k.kind) for n, k in kinds.items() if k.kind is not None
+            ]
         out = []
         with self.engine.connect() as conn:
             relation = self._open(conn)
@@ -171,7 +182,8 @@ class SqlSource:
                 if feature.kind is not None:
                     out.append(feature)
                     continue
-                kind = kinds.get(feature.name)
+                inferred = kinds.get(feature.name)
+                kind = inferred and (inferred.kind or inferred.identifier_kind)
                 if kind is None:
                     raise SourceError(
                         f"cannot infer the kind of column {feature.name!r} ({column.type}) in "

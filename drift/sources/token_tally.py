@@ -35,8 +35,8 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from drift._tokenizer_files import TokenizerFileError, load_tokenizer
 from drift.config import FeatureConfig
+from drift.config.tokenizer_files import TokenizerFileError, load_tokenizer
 from drift.errors import SourceError
 from drift.stats.binning import TokenBinning
 

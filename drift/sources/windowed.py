@@ -52,7 +52,7 @@ from drift.sources.dialects import Dialect
 from drift.sources.predicates import Target
 from drift.sources.pushdown import MAX_COLUMNS, bin_aggregates
 from drift.sources.relation import TimestampStyle, window_clause
-from drift.sql_time import EpochMicros, WindowIndex
+from drift.sql.timekeys import EpochMicros, WindowIndex
 from drift.stats.binning import Binning, CategoricalBinning
 from drift.stats.histogram import UNSEEN_KEEP, Histogram
 

@@ -27,6 +27,7 @@ import numpy as np
 import numpy.typing as npt
 
 from drift.stats.checks import FloatArray
+from drift.stats.distributions import chi2_sf
 from drift.stats.histogram import Histogram
 
 DispersionSource = Literal["independent", "reference_windows", "documents"]
@@ -127,8 +128,18 @@ def _window_matrix(windows: npt.ArrayLike | Sequence[npt.ArrayLike | Histogram])
     return arr
 
 
+#: Significance of the between-window heterogeneity below which rows count as dependent
+#: (5 or more reference windows; with fewer, :data:`FEW_WINDOWS_LEVEL`).
+OVERDISPERSION_LEVEL = 0.25
+#: The same with 2-4 reference windows, whose estimate has too few degrees of freedom to
+#: be worth its cost on weak evidence.
+FEW_WINDOWS_LEVEL = 0.05
+
+
 def window_dispersion(
     windows: npt.ArrayLike | Sequence[npt.ArrayLike | Histogram],
+    *,
+    pretest: float | None = OVERDISPERSION_LEVEL,
 ) -> Dispersion:
     """Dispersion of bin shares between reference windows of the live window's length.
 
@@ -163,6 +174,16 @@ def window_dispersion(
     windows : array_like or sequence of Histogram
         ``J x k`` counts: one row per reference window, over the same bins
         (the live window's binning).
+    pretest : float or None, optional
+        Keep the dispersion only when the windows are significantly more
+        heterogeneous than independent rows (``X2`` against chi-square with
+        ``df0`` degrees of freedom, p below ``pretest``, default 0.25, and at
+        most 0.05 with fewer than 5 windows);
+        otherwise return :data:`INDEPENDENT`. With few reference windows
+        the estimated ``phi`` and ``c`` carry few degrees of freedom, and
+        dividing by them without evidence of dependence costs most of the
+        power for nothing (3 windows of 8 bins leave an F with 2 denominator
+        degrees of freedom). ``None`` keeps every estimate.
 
     Returns
     -------
@@ -185,8 +206,8 @@ def window_dispersion(
     --------
     >>> import numpy as np
     >>> same = np.array([[50, 50], [49, 51], [52, 48], [50, 50]])
-    >>> window_dispersion(same).phi
-    1.0
+    >>> window_dispersion(same).phi, window_dispersion(same).source
+    (1.0, 'independent')
     >>> wobbly = np.array([[80, 20], [20, 80], [70, 30], [30, 70]])
     >>> d = window_dispersion(wobbly)
     >>> round(d.phi, 1), d.df, d.source, d.units
@@ -197,6 +218,9 @@ def window_dispersion(
     if found is None:
         return INDEPENDENT
     phi, df0, spread, j = found
+    level = pretest if pretest is None or j >= 5 else min(pretest, FEW_WINDOWS_LEVEL)
+    if level is not None and chi2_sf(phi * df0, round(df0)) >= level:
+        return INDEPENDENT
     return Dispersion(phi=phi, df=df0 / spread, source="reference_windows", units=j, spread=spread)
 
 

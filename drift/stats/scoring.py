@@ -161,9 +161,9 @@ def score_feature(
             "kl_corrected": kl_corrected(kl, bins, n, m, phi=disp.phi),
             "reverse_kl": reverse_kl(p_counts, q_counts, **options),  # type: ignore[arg-type]
             "psi": jeffreys(p_counts, q_counts, **options),  # type: ignore[arg-type]
-            "js": jensen_shannon(p_counts, q_counts, **options),  # type: ignore[arg-type]
+            "jensen_shannon": jensen_shannon(p_counts, q_counts, **options),  # type: ignore[arg-type]
             "hellinger": hellinger(p_counts, q_counts, **options),  # type: ignore[arg-type]
-            "tv": total_variation(p_counts, q_counts, **options),  # type: ignore[arg-type]
+            "total_variation": total_variation(p_counts, q_counts, **options),  # type: ignore[arg-type]
         }
         if kind == "text" and _is_ngram(current.labels):
             metrics["conditional_kl"] = conditional_kl(

@@ -31,15 +31,14 @@ import numpy as np
 from drift.stats.dependence import INDEPENDENT, Dispersion
 from drift.stats.histogram import Histogram
 from drift.stats.homogeneity import HomogeneityTest
+from drift.stats.metrics import ALIASES
+from drift.stats.metrics import METRICS as ALL_METRICS
 from drift.stats.missingness import MissingTest
 
 Severity = Literal["ok", "warn", "critical"]
 
 #: Keys of ``FeatureScore.metrics`` (text features with n-grams add "conditional_kl").
-METRICS = ("kl", "kl_corrected", "reverse_kl", "psi", "js", "hellinger", "tv")
-
-#: Other names accepted by :meth:`FeatureScore.metric` and ``Thresholds.metric``.
-ALIASES = {"jeffreys": "psi", "jensen_shannon": "js", "total_variation": "tv"}
+METRICS = tuple(m for m in ALL_METRICS if m != "conditional_kl")
 
 
 @dataclass(frozen=True, slots=True)

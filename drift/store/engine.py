@@ -6,7 +6,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from drift.secrets import mask_passwords
+from drift.sql.secrets import mask_passwords
 
 __all__ = ["make_engine", "mask_passwords", "safe_url"]
 

@@ -22,12 +22,14 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from alembic.util import CommandError
 
-import drift
 from drift.errors import StoreError
 from drift.store.engine import make_engine, safe_url
 from drift.store.tables import VERSION_TABLE
 
 __all__ = ["VERSION_TABLE", "current", "downgrade", "head", "script_location", "upgrade"]
+
+#: The installed ``drift`` package folder (this file is drift/store/migrate.py).
+_PACKAGE = Path(__file__).resolve().parent.parent
 
 
 class DuckDBImpl(DefaultImpl):
@@ -49,10 +51,10 @@ class DuckDBImpl(DefaultImpl):
 
 def script_location() -> Path:
     """Where the migration scripts are: inside the package, else in the source tree."""
-    packaged = Path(drift.__file__).resolve().parent / "_migrations"
+    packaged = _PACKAGE / "_migrations"
     if (packaged / "env.py").is_file():
         return packaged
-    return Path(drift.__file__).resolve().parent.parent / "migrations"
+    return _PACKAGE.parent / "migrations"
 
 
 def _config(connection: sa.Connection) -> Config:

@@ -15,8 +15,8 @@ from typing import Any
 import sqlalchemy as sa
 
 from drift.store import tables as t
-from drift.store._base import StoreBase
-from drift.store._convert import loads
+from drift.store.base import StoreBase
+from drift.store.convert import loads
 from drift.store.records import (
     BaselineRecord,
     HeatmapCell,

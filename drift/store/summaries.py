@@ -3,7 +3,7 @@
 A year of hourly runs of 50 features is 438,000 score rows per metric;
 turning each into a Python object costs about 12 µs, so a chart of a long
 range would take seconds. These reads let the database group windows into
-time buckets (the window end's :class:`drift.sql_time.WindowIndex`) and return at most a
+time buckets (the window end's :class:`drift.sql.timekeys.WindowIndex`) and return at most a
 few hundred points per feature, keeping the worst value of each bucket:
 drift that happened inside a bucket is never averaged away.
 """
@@ -17,10 +17,10 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from drift.sql_time import EpochMicros, WindowIndex
+from drift.sql.timekeys import EpochMicros, WindowIndex
 from drift.store import tables as t
-from drift.store._base import StoreBase
-from drift.store._convert import from_db_time, to_db_time
+from drift.store.base import StoreBase
+from drift.store.convert import from_db_time, to_db_time
 from drift.store.records import AlertRow
 
 __all__ = ["SEVERITY_RANK", "Bucketed", "RunAlerts", "Summaries"]
@@ -245,7 +245,7 @@ class Summaries(StoreBase):
 
     def run_alerts(self, run_id: int) -> RunAlerts:
         """Alerts opened, updated or resolved by run ``run_id``, and their notifications."""
-        from drift.store.alert_rows import _alert_row
+        from drift.store.alert_rows import alert_row
 
         a, n = t.alert, t.notification
         query = (
@@ -259,7 +259,7 @@ class Summaries(StoreBase):
             )
             .order_by(a.c.feature, a.c.id)
         )
-        alerts = tuple(_alert_row(row) for row in self._read(lambda c: c.execute(query).all()))
+        alerts = tuple(alert_row(row) for row in self._read(lambda c: c.execute(query).all()))
         if not alerts:
             return RunAlerts((), ())
         sent = (

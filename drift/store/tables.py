@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from drift.store._convert import UtcDateTime
+from drift.store.convert import UtcDateTime
 
 __all__ = [
     "VERSION_TABLE",

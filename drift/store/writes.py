@@ -10,8 +10,8 @@ from typing import Any
 import sqlalchemy as sa
 
 from drift.store import tables as t
-from drift.store._base import StoreBase
-from drift.store._convert import dumps, loads, new_ids, number, to_db_time
+from drift.store.base import StoreBase
+from drift.store.convert import dumps, loads, new_ids, number, to_db_time
 from drift.store.engine import mask_passwords
 from drift.store.records import RUN_STATUSES, BaselineRecord, RunRecord
 

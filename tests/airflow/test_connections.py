@@ -10,8 +10,8 @@ import sqlalchemy as sa
 
 from drift.airflow.connections import connection_url, engine_for, results_url
 from drift.config import SourceConfig
-from drift.demo import make_demo_source
 from drift.errors import SourceError
+from drift.sources.demo_data import make_demo_source
 
 # tests/airflow/conftest.py points the connection drift_test_source at this file.
 SOURCE_FILE = "conn_source.db"

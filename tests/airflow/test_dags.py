@@ -66,7 +66,7 @@ def test_two_files_with_one_monitor_name_keep_the_first(tmp_path: Path) -> None:
     twin = (DAGS / "monitors" / "demo_events.yaml").read_text()
     bag = _bag(_dags_with(tmp_path, {"zz_twin.yml": twin}))
     (error,) = bag.import_errors.values()
-    assert "zz_twin.yml: name: 'demo_events' is already the monitor of" in error
+    assert "zz_twin.yml: name: 'demo_events' is already used by" in error
     assert "demo_events.yaml" in bag.dags["drift_demo_events"].doc_md
 
 

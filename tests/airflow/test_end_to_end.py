@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from drift.demo import DEMO_START, make_demo_source
+from drift.sources.demo_data import DEMO_START, make_demo_source
 from drift.store import ResultsStore
 from drift.store import tables as t
 

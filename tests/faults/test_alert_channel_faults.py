@@ -23,7 +23,7 @@ from fault_support import DAY, LIVE, free_port, make_events, monitor, posts
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
-from drift.pipeline import run_window
+from drift.run import run_window
 from drift.store import ResultsStore, upgrade
 
 pytestmark = pytest.mark.db

@@ -20,7 +20,7 @@ import pytest
 from fault_support import LIVE, make_events, monitor, posts, snapshot
 from pytest_httpserver import HTTPServer
 
-from drift.pipeline import run_window
+from drift.run import run_window
 from drift.store import ResultsStore, upgrade
 
 pytestmark = pytest.mark.db

@@ -33,7 +33,7 @@ from pytest_httpserver import HTTPServer
 
 from drift.config import SourceConfig
 from drift.errors import StoreError
-from drift.pipeline import run_window
+from drift.run import run_window
 from drift.store import ResultsStore, upgrade
 from drift.store.engine import make_engine
 

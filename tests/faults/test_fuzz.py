@@ -26,11 +26,11 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from drift.cli.validate import validate_command
 from drift.config import MonitorConfig, load_monitor, parse_monitor
 from drift.errors import ConfigError, DriftError
 from drift.frames import compare
 from drift.stats import fit_categorical, fit_numeric, histogram, score_feature
-from drift.validate import validate_command
 
 FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

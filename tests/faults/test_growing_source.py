@@ -25,7 +25,7 @@ import sqlalchemy as sa
 from fault_support import LIVE, POSTGRES_URL, StatementHook, make_events, monitor, reads_live_window
 
 from drift.config import SourceConfig
-from drift.pipeline import run_window
+from drift.run import run_window
 from drift.store import ResultsStore, upgrade
 
 pytestmark = pytest.mark.db
@@ -99,8 +99,8 @@ def test_rows_committed_during_the_read_are_not_half_counted(pg_url: str) -> Non
     assert hook.fired.is_set() and grown.is_set()
     # The read's snapshot predates the commit: the window as it was, in every feature.
     assert _n_current(store, first.run_id) == {"amount": BEFORE, "country": BEFORE}
-    (country,) = [f for f in first.summary()["features"] if f["feature"] == "country"]
-    assert "ZZ" not in country["unseen"], f"another statement saw the new rows: {country}"
+    (country,) = [f for f in first.summary().features if f.feature == "country"]
+    assert "ZZ" not in country.unseen, f"another statement saw the new rows: {country}"
     # The retry reads the grown window: the million inside it, none of those after it.
     again = run_window(mon, *LIVE, store=store)
     grown_by = 1_000_000

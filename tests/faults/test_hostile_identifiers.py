@@ -20,7 +20,7 @@ import yaml
 from fault_support import DAY, DAY0, LIVE
 
 from drift.config import load_monitor
-from drift.pipeline import run_window
+from drift.run import run_window
 from drift.store import ResultsStore, upgrade
 
 pytestmark = pytest.mark.db

@@ -44,7 +44,7 @@ CHILD = textwrap.dedent(
     import psutil
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
     from drift.config import parse_monitor
-    from drift.pipeline import run_window
+    from drift.run import run_window
     from drift.store import ResultsStore, upgrade
     source, results, pushdown = sys.argv[1], sys.argv[2], sys.argv[3] == "1"
     upgrade(results)

@@ -19,7 +19,7 @@ from fault_support import LIVE, MARIADB_URL, POSTGRES_URL, free_port, make_event
 from pytest_httpserver import HTTPServer
 
 from drift.errors import StoreError
-from drift.pipeline import run_window
+from drift.run import run_window
 from drift.store import ResultsStore, upgrade
 
 pytestmark = pytest.mark.db

@@ -26,7 +26,7 @@ from pytest_httpserver import HTTPServer
 
 from drift.config import parse_monitor
 from drift.errors import ConfigError, DriftError
-from drift.pipeline import measure_window, run_window
+from drift.run import measure_window, run_window
 from drift.store import ResultsStore, upgrade
 from drift.store import tables as t
 
@@ -112,7 +112,7 @@ def test_no_password_in_logs_store_alerts_or_results(
     # A good run: alerts open and are sent.
     result = run_window(_monitor(hook), *LIVE, store=store)
     assert result.status == "ok" and result.drifted
-    seen.append(json.dumps(result.summary()))
+    seen.append(json.dumps(result.summary().to_dict()))
     # Failing runs: a bad column in a query source, then an unreachable source.
     broken = _monitor(
         hook, table=None, query="SELECT created_at, amount, nope AS country FROM events"

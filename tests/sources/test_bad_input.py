@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 from drift.config import FeatureConfig, parse_monitor
 from drift.errors import SourceError
-from drift.pipeline import measure_window
+from drift.run import measure_window
 from drift.sources import SqlSource
 from drift.store import ResultsStore, upgrade
 

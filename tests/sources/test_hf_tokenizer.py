@@ -19,8 +19,7 @@ import pytest
 import sqlalchemy as sa
 from tokenizers import Tokenizer, models, pre_tokenizers, trainers
 
-from drift import _tokenizer_files
-from drift.config import FeatureConfig, load_monitor, parse_monitor
+from drift.config import FeatureConfig, load_monitor, parse_monitor, tokenizer_files
 from drift.errors import ConfigError, SourceError
 from drift.sources import SqlSource
 from drift.stats.binning import OOV_LABEL, TokenBinning
@@ -215,7 +214,7 @@ def test_without_tokenizers_installed_the_error_says_how_to_install(
     tokenizer_file: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setitem(sys.modules, "tokenizers", None)  # makes `import tokenizers` fail
-    _tokenizer_files._load.cache_clear()
+    tokenizer_files._load.cache_clear()
     try:
         with pytest.raises(ConfigError, match=r"pip install 'airflow-drift\[hf\]'"):
             parse_monitor(monitor_with(tokenizer="huggingface", tokenizer_file=str(tokenizer_file)))
@@ -224,12 +223,12 @@ def test_without_tokenizers_installed_the_error_says_how_to_install(
 
             SubwordTally(str(tokenizer_file), "prompt")
     finally:
-        _tokenizer_files._load.cache_clear()
+        tokenizer_files._load.cache_clear()
 
 
 def test_importing_drift_does_not_import_tokenizers() -> None:
     code = (
-        "import sys, drift, drift.config, drift.sources, drift.pipeline; "
+        "import sys, drift, drift.config, drift.sources, drift.run; "
         "assert 'tokenizers' not in sys.modules, 'tokenizers was imported'"
     )
     subprocess.run([sys.executable, "-c", code], check=True)

@@ -213,8 +213,8 @@ def test_missing_table_is_named(events: Events) -> None:
 
 
 def test_kinds_are_inferred_from_column_types(events: Events) -> None:
-    assert source(events).columns() == {
-        "id": "numeric",
+    assert {name: c.kind for name, c in source(events).columns().items()} == {
+        "id": None,  # a primary key: an identifier, no feature
         "amount": "numeric",
         "qty": "numeric",
         "const": "numeric",

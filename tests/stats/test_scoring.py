@@ -166,8 +166,9 @@ def test_bad_thresholds_are_refused(kwargs: dict, message: str) -> None:  # type
         Thresholds(**kwargs)
 
 
-def test_threshold_metric_accepts_config_names() -> None:
-    assert Thresholds(metric="jensen_shannon").metric == "js"
+def test_threshold_metric_accepts_aliases_and_keeps_the_canonical_name() -> None:
+    assert Thresholds(metric="js").metric == "jensen_shannon"
+    assert Thresholds(metric="jensen_shannon").metric == "jensen_shannon"
 
 
 def test_feature_score_is_a_frozen_slotted_value() -> None:

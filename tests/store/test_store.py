@@ -10,10 +10,10 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 import sqlalchemy as sa
 
+from drift.alerts.types import AlertChange, OutgoingNotification
 from drift.errors import StoreError
 from drift.store import AlertRecord, ResultsStore, downgrade, upgrade
 from drift.store import tables as t
-from drift.store.alert_rows import AlertChange, OutgoingNotification
 from drift.store.records import BaselineRecord, HistogramRecord, RunRecord, ScoreRecord
 
 pytestmark = pytest.mark.db

@@ -1,4 +1,4 @@
-"""The ``drift`` command: results database, monitor checks, runs, backfills and the dashboard."""
+"""The drift command: results database, monitor checks, runs, backfills and the dashboard."""
 
 from __future__ import annotations
 
@@ -11,12 +11,12 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from drift.durations import parse_duration
+from drift.config.durations import parse_duration
 from drift.errors import DriftError
 from drift.store.engine import safe_url
 
 if TYPE_CHECKING:
-    from drift.pipeline import WindowResult
+    from drift.run import WindowResult
     from drift.store import ResultsStore
 
 __all__ = ["build_parser", "main", "results_url"]
@@ -92,7 +92,7 @@ def _db_prune(args: argparse.Namespace) -> int:
 
 
 def _validate(args: argparse.Namespace) -> int:
-    from drift.validate import validate_command
+    from drift.cli.validate import validate_command
 
     return validate_command(args.paths)
 
@@ -117,16 +117,17 @@ def _print_table(result: WindowResult) -> None:
     from rich.table import Table
 
     table = Table(title=f"{result.monitor}: " + _window_line(result))
-    for column in ("feature", "kind", "severity", "drifted", "kl", "kl_corrected", "js", "psi",
-                   "p_adjusted", "n_current", "n_reference", "missing"):  # fmt: skip
+    for column in ("feature", "kind", "severity", "drifted", "kl", "kl_corrected",
+                   "jensen_shannon", "psi", "p_adjusted", "n_current", "n_reference",
+                   "missing"):  # fmt: skip
         table.add_column(column, justify="left" if column in ("feature", "kind") else "right")
-    for f in result.summary()["features"]:
-        m = f["metrics"]
+    for f in result.summary().features:
+        m = f.metrics
         table.add_row(
-            f["feature"], f["kind"], f["severity"], "yes" if f["drifted"] else "no",
-            _number(m.get("kl")), _number(m.get("kl_corrected")), _number(m.get("js")),
-            _number(m.get("psi")), _number(f["p_adjusted"], 2), str(f["n_current"]),
-            str(f["n_reference"]), f"{f['missing_rate']:.1%}",
+            f.feature, f.kind, f.severity, "yes" if f.drifted else "no",
+            _number(m.get("kl")), _number(m.get("kl_corrected")),
+            _number(m.get("jensen_shannon")), _number(m.get("psi")), _number(f.p_adjusted, 2),
+            str(f.n_current), str(f.n_reference), f"{f.missing_rate:.1%}",
         )  # fmt: skip
     Console(width=160).print(table)
 
@@ -139,8 +140,8 @@ def _store_for(args: argparse.Namespace) -> ResultsStore:
 
 def _run(args: argparse.Namespace) -> int:
     from drift.config import load_monitor
-    from drift.pipeline import run_window
-    from drift.windows import live_window
+    from drift.config.windows import live_window
+    from drift.run import run_window
 
     monitor = load_monitor(args.monitor)
     if args.window_start is not None:
@@ -153,7 +154,7 @@ def _run(args: argparse.Namespace) -> int:
     finally:
         store.close()
     if args.format == "json":
-        print(json.dumps(result.summary(), indent=2))
+        print(json.dumps(result.summary().to_dict(), indent=2))
     else:
         _print_table(result)
     if args.fail_on_drift and result.drifted:
@@ -165,7 +166,8 @@ def _backfill(args: argparse.Namespace) -> int:
     from rich.progress import Progress
 
     from drift.config import load_monitor
-    from drift.pipeline import backfill, windows_between
+    from drift.config.windows import windows_between
+    from drift.run import backfill
 
     monitor = load_monitor(args.monitor)
     total = sum(1 for _ in windows_between(monitor, args.start, args.end))
@@ -242,7 +244,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="window end, ISO-8601 (UTC); the window is the monitor's length before it",
     )  # fmt: skip
     run.add_argument("--window-start", type=_instant, help="window start (default: from the end)")
-    run.add_argument("--format", choices=("table", "json"), default="table")
+    run.add_argument(
+        "--format", choices=("table", "json"), default="table",
+        help="output: a table (default) or the JSON summary",
+    )  # fmt: skip
     run.add_argument(
         "--fail-on-drift", action="store_true", help="exit with status 2 when anything drifted"
     )
@@ -277,7 +282,3 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (DriftError, ValueError) as exc:
         print(f"drift: error: {exc}", file=sys.stderr)
         return 1
-
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())

@@ -1,121 +1,53 @@
-"""Monitor definitions: YAML files validated into frozen pydantic models.
-
-A monitor names where its data lives (``source`` and ``table`` or ``query``),
-which column orders rows in time (``timestamp``), what to compare
-(``features``), against what (``reference``), how often (``window`` or
-``schedule``), and what to do about it (``metrics``, ``thresholds``,
-``smoothing``, ``alerts``). Every key and its default is documented in
-``docs/config.md``; the three keys ``name``, ``source`` and ``table`` plus
-``timestamp`` make a working monitor.
-
-A file that does not validate raises :class:`drift.errors.ConfigError` with
-the file name, the key path and what was expected, one problem per line::
-
-    monitors/checkout.yaml: features[2].bins: must be >= 2 (got 1)
-"""
+"""The monitor definition as frozen pydantic models, one class per YAML mapping."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
-from datetime import UTC, date, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 import sqlalchemy as sa
-import yaml
 from pydantic import (
     AfterValidator,
-    BaseModel,
-    BeforeValidator,
-    ConfigDict,
     Field,
-    PlainSerializer,
-    ValidationError,
     ValidationInfo,
     field_validator,
     model_validator,
 )
 
-from drift._config_errors import format_validation_error
-from drift._tokenizer_files import load_tokenizer
-from drift.durations import check_cron, format_duration, parse_duration
-from drift.errors import ConfigError
+from drift.config.durations import check_cron
+from drift.config.fields import Duration, Instant, MonitorName, Query
+from drift.config.options import (
+    AlertConfig,
+    ConfigModel,
+    Metric,
+    SmoothingConfig,
+    ThresholdsConfig,
+)
+from drift.config.tokenizer_files import load_tokenizer
 
 __all__ = [
+    "DEFAULT_TOP_K",
     "AlertConfig",
     "FeatureConfig",
+    "FeatureKind",
     "MonitorConfig",
     "ReferenceConfig",
     "SmoothingConfig",
     "SourceConfig",
     "ThresholdsConfig",
-    "load_monitor",
-    "load_monitors",
-    "parse_monitor",
 ]
 
 FeatureKind = Literal["numeric", "categorical", "text"]
-Metric = Literal[
-    "kl", "reverse_kl", "jeffreys", "psi", "jensen_shannon", "hellinger", "total_variation"
-]
+
+
+def _unique(values: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(values))
+
 
 #: Default ``top_k`` by feature kind, when a feature does not set it.
 DEFAULT_TOP_K: Mapping[str, int] = {"categorical": 50, "text": 1000}
-
-
-def _to_duration(value: object) -> object:
-    if isinstance(value, str):
-        return parse_duration(value)
-    return value
-
-
-def _to_utc(value: object) -> object:
-    if isinstance(value, date) and not isinstance(value, datetime):
-        return datetime(value.year, value.month, value.day, tzinfo=UTC)
-    return value
-
-
-def _as_utc(value: datetime) -> datetime:
-    if value.tzinfo is None:
-        return value.replace(tzinfo=UTC)
-    return value.astimezone(UTC)
-
-
-Duration = Annotated[
-    timedelta,
-    BeforeValidator(_to_duration),
-    PlainSerializer(format_duration, return_type=str),
-]
-"""A positive duration written as ``30m``, ``1h``, ``1d``, ``7d``, ``2w``."""
-
-Instant = Annotated[datetime, BeforeValidator(_to_utc), AfterValidator(_as_utc)]
-"""A point in time; a date means midnight UTC and a naive time is taken as UTC."""
-
-_NAME = re.compile(r"^[A-Za-z0-9_.-]+$")
-_LEADING_COMMENTS = re.compile(r"^\s*(?:(?:--[^\n]*\n?)|(?:/\*.*?\*/))*\s*", re.S)
-
-
-def _check_query(query: str) -> str:
-    body = _LEADING_COMMENTS.sub("", query, count=1).strip().rstrip(";").rstrip()
-    first = body.split(None, 1)[0].upper() if body else ""
-    if first not in ("SELECT", "WITH"):
-        raise ValueError("must be a single SELECT (or WITH ... SELECT) statement")
-    if ";" in body:
-        raise ValueError("must be a single statement (found ';' inside the query)")
-    return query.strip().rstrip(";").rstrip()
-
-
-Query = Annotated[str, AfterValidator(_check_query)]
-
-
-def _check_name(name: str) -> str:
-    if _NAME.match(name) is None:
-        raise ValueError(
-            f"must contain only letters, digits, '_', '.' and '-' (it becomes the DAG id), "
-            f"got {name!r}"
-        )
-    return name
 
 
 # Options that only make sense for one kind of feature.
@@ -130,15 +62,7 @@ _KIND_OPTIONS: Mapping[str, FeatureKind] = {
 }
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(
-        frozen=True,
-        extra="forbid",
-        use_attribute_docstrings=True,
-    )
-
-
-class SourceConfig(_Model):
+class SourceConfig(ConfigModel):
     """Where the monitored data lives: exactly one of ``url``, ``url_env``, ``conn_id``."""
 
     url: str | None = None
@@ -170,7 +94,7 @@ class SourceConfig(_Model):
         return self
 
 
-class FeatureConfig(_Model):
+class FeatureConfig(ConfigModel):
     """One column to compare, and how to bin it."""
 
     name: str = Field(min_length=1)
@@ -250,7 +174,7 @@ class FeatureConfig(_Model):
         return self.top_k if self.top_k is not None else DEFAULT_TOP_K.get(kind, 50)
 
 
-class ReferenceConfig(_Model):
+class ReferenceConfig(ConfigModel):
     """What live windows are compared against: one of four modes.
 
     ``previous_windows: N`` (the N windows just before), ``season: 7d`` (the
@@ -319,82 +243,10 @@ class ReferenceConfig(_Model):
         return self
 
 
-class ThresholdsConfig(_Model):
-    """When a score becomes a warning or a critical alert."""
-
-    warn: float = Field(0.05, ge=0)
-    """Score at or above which a feature is in warning."""
-    critical: float = Field(0.2, ge=0)
-    """Score at or above which a feature is critical."""
-    metric: Metric = "kl"
-    """The metric the thresholds apply to."""
-    p_value: float | None = Field(0.001, gt=0, le=1)
-    """Drift counts only when the G-test p-value (Benjamini-Hochberg adjusted across
-    the run's features) is below this; ``null`` turns the gate off."""
-    min_effect: float = Field(0.001, ge=0)
-    """Smallest score ever counted as drift, however significant (huge windows)."""
-    min_rows: int = Field(100, ge=0)
-    """Windows with fewer live (or reference) rows are recorded as insufficient data."""
-    consecutive: int = Field(1, ge=1)
-    """Windows in a row that must cross a threshold before an alert opens."""
-    resolve_after: int = Field(1, ge=1)
-    """Clean windows in a row before an open alert resolves (hysteresis)."""
-    bias_corrected: bool = True
-    """With ``metric: kl``, compare the bias-corrected KL (small-sample bias removed)."""
-
-    @model_validator(mode="after")
-    def _ordered(self) -> ThresholdsConfig:
-        if self.critical < self.warn:
-            raise ValueError(f"critical ({self.critical}) must be >= warn ({self.warn})")
-        if self.min_effect > self.warn:
-            raise ValueError(f"min_effect ({self.min_effect}) must be <= warn ({self.warn})")
-        return self
-
-
-class SmoothingConfig(_Model):
-    """How zero counts are smoothed before divergences are computed."""
-
-    method: Literal["additive", "epsilon", "none"] = "additive"
-    """``additive`` (Lidstone, adds ``alpha`` to every bin), ``epsilon`` or ``none``."""
-    alpha: float = Field(0.5, gt=0)
-    """Pseudo-count added to every bin by ``additive`` smoothing."""
-    epsilon: float = Field(1e-6, gt=0, lt=1)
-    """Probability floor used by ``epsilon`` smoothing."""
-
-
-class AlertConfig(_Model):
-    """One alert channel: exactly one of ``apprise``, ``apprise_env``, ``airflow_notifier``."""
-
-    apprise: str | None = None
-    """An Apprise URL, e.g. ``json://host/hook`` or ``mailto://...``."""
-    apprise_env: str | None = None
-    """Name of an environment variable holding an Apprise URL (for URLs with secrets)."""
-    airflow_notifier: str | None = None
-    """Dotted path of an Airflow notifier class, e.g. a provider's SlackNotifier."""
-    conn_id: str | None = None
-    """Airflow connection id passed to the notifier."""
-    options: dict[str, Any] = Field(default_factory=dict)
-    """Extra keyword arguments for the notifier."""
-    min_severity: Literal["warn", "critical"] = "warn"
-    """Lowest severity sent to this channel."""
-
-    @model_validator(mode="after")
-    def _exactly_one(self) -> AlertConfig:
-        given = [k for k in ("apprise", "apprise_env", "airflow_notifier") if getattr(self, k)]
-        if len(given) != 1:
-            raise ValueError(
-                "give exactly one of apprise, apprise_env or airflow_notifier"
-                + (f" (got {', '.join(given)})" if given else "")
-            )
-        if (self.conn_id is not None or self.options) and self.airflow_notifier is None:
-            raise ValueError("conn_id and options apply to airflow_notifier channels only")
-        return self
-
-
-class MonitorConfig(_Model):
+class MonitorConfig(ConfigModel):
     """One monitor: a source relation, its features, a reference and a schedule."""
 
-    name: Annotated[str, AfterValidator(_check_name)] = Field(max_length=200)
+    name: MonitorName = Field(max_length=200)
     """Unique name; also the DAG id, so letters, digits, ``_``, ``.`` and ``-`` only."""
     description: str = ""
     """Free text shown on the dashboard."""
@@ -416,7 +268,11 @@ class MonitorConfig(_Model):
     """Cron expression; each tick closes a window ending at that tick."""
     reference: ReferenceConfig = Field(default_factory=lambda: ReferenceConfig(previous_windows=7))
     """What the live window is compared against (default: the 7 previous windows)."""
-    metrics: tuple[Metric, ...] = ("kl", "jensen_shannon", "psi")
+    metrics: Annotated[tuple[Metric, ...], AfterValidator(_unique)] = (
+        "kl",
+        "jensen_shannon",
+        "psi",
+    )
     """Divergences computed and stored for every feature."""
     thresholds: ThresholdsConfig = Field(default_factory=ThresholdsConfig)
     """Warn/critical thresholds and the gates in front of them."""
@@ -455,136 +311,6 @@ class MonitorConfig(_Model):
         if self.window is not None:
             return self.window
         return None if self.schedule is not None else timedelta(days=1)
-
-
-class _UniqueKeyLoader(yaml.SafeLoader):
-    """A safe loader that refuses duplicate keys instead of keeping the last."""
-
-
-def _mapping_without_duplicates(
-    loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: bool = False
-) -> dict[Any, Any]:
-    seen: set[Any] = set()
-    for key_node, _ in node.value:
-        key = loader.construct_object(key_node, deep=deep)
-        if key in seen:
-            raise yaml.constructor.ConstructorError(
-                "while reading a mapping",
-                node.start_mark,
-                f"found duplicate key {key!r}",
-                key_node.start_mark,
-            )
-        seen.add(key)
-    return loader.construct_mapping(node, deep=deep)
-
-
-_UniqueKeyLoader.add_constructor(
-    yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping_without_duplicates
-)
-
-
-def parse_monitor(
-    data: Mapping[str, Any], *, source_name: str = "<string>", base_dir: str | Path | None = None
-) -> MonitorConfig:
-    """Validate an already-parsed monitor definition.
-
-    Parameters
-    ----------
-    data : mapping
-        The monitor's keys, as read from YAML.
-    source_name : str, optional
-        Where ``data`` came from; starts every error message.
-    base_dir : str or pathlib.Path, optional
-        Directory that relative file paths (``tokenizer_file``) are relative
-        to; the current directory when omitted.
-
-    Returns
-    -------
-    MonitorConfig
-
-    Raises
-    ------
-    drift.errors.ConfigError
-        One line per problem: ``<source_name>: <key path>: <what was expected>``.
-    """
-    if not isinstance(data, Mapping):
-        raise ConfigError(
-            f"{source_name}: expected a mapping of monitor keys (name, source, table, ...), "
-            f"got {type(data).__name__}"
-        )
-    try:
-        context = {"base_dir": None if base_dir is None else str(base_dir)}
-        return MonitorConfig.model_validate(dict(data), context=context)
-    except ValidationError as exc:
-        raise ConfigError(format_validation_error(exc, MonitorConfig, source_name)) from None
-
-
-def load_monitor(path: str | Path) -> MonitorConfig:
-    """Read and validate one monitor YAML file.
-
-    Parameters
-    ----------
-    path : str or pathlib.Path
-        The YAML file.
-
-    Returns
-    -------
-    MonitorConfig
-
-    Raises
-    ------
-    drift.errors.ConfigError
-        If the file cannot be read, is not valid YAML (line and column are
-        given) or does not validate (the key path is given).
-    """
-    name = str(path)
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError(f"{name}: cannot read the file ({exc.strerror or exc})") from None
-    try:
-        data = yaml.load(text, Loader=_UniqueKeyLoader)  # a SafeLoader subclass
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        where = f"{name}:{mark.line + 1}:{mark.column + 1}" if mark else name
-        raise ConfigError(f"{where}: invalid YAML: {exc.problem or exc}") from None
-    except yaml.YAMLError as exc:  # e.g. a control character: one line, like every problem
-        raise ConfigError(f"{name}: invalid YAML: {' '.join(str(exc).split())}") from None
-    return parse_monitor(data, source_name=name, base_dir=Path(path).parent)
-
-
-def load_monitors(directory: str | Path) -> list[MonitorConfig]:
-    """Load every ``*.yaml`` / ``*.yml`` monitor in ``directory``, sorted by file name.
-
-    Raises
-    ------
-    drift.errors.ConfigError
-        If any file is invalid (all problems are reported together) or two
-        files use the same monitor name.
-    """
-    root = Path(directory)
-    if not root.is_dir():
-        raise ConfigError(f"{root}: not a directory of monitor files")
-    files = sorted(p for p in root.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file())
-    monitors: list[MonitorConfig] = []
-    problems: list[str] = []
-    owner: dict[str, Path] = {}
-    for file in files:
-        try:
-            monitor = load_monitor(file)
-        except ConfigError as exc:
-            problems.append(str(exc))
-            continue
-        if monitor.name in owner:
-            problems.append(
-                f"{file}: name: {monitor.name!r} is already used by {owner[monitor.name]}"
-            )
-            continue
-        owner[monitor.name] = file
-        monitors.append(monitor)
-    if problems:
-        raise ConfigError("\n".join(problems))
-    return monitors
 
 
 FeatureConfig.model_rebuild()

@@ -10,7 +10,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from drift.secrets import mask_text
+from drift.sql.secrets import mask_text
 
 
 def _key_path(loc: Sequence[int | str]) -> str:

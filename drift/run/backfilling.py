@@ -1,10 +1,9 @@
 """Backfill: every window of a range from one pass over the data.
 
-:func:`drift.pipeline.backfill` lands here. Instead of one query per window,
-the live histograms of all the windows come from
+Instead of one query per window, the live histograms of all the windows come from
 :meth:`drift.sources.SqlSource.window_histograms` (one ``GROUP BY`` window
 query per chunk of windows); each window is then scored, stored and its
-alerts recorded exactly as :func:`drift.pipeline.run_window` does, oldest
+alerts recorded exactly as :func:`drift.run.run_window` does, oldest
 first, so the stored results equal those of running each window alone.
 
 References:
@@ -32,42 +31,31 @@ from collections import deque
 from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime, timedelta
 
-import sqlalchemy as sa
-
 from drift.alerts import dispatch_alerts
 from drift.config import FeatureConfig, MonitorConfig
+from drift.config.windows import utc, windows_between
 from drift.errors import DriftError
-from drift.pipeline import (
-    EngineFactory,
-    WindowResult,
-    _Attempt,
-    _histograms,
-    _Sources,
-    _utc,
-    baseline_binnings,
-    judge_window,
-    prepare_baseline,
-    run_window,
-    score_histograms,
-    stored_references,
-    windows_between,
-)
+from drift.run.baseline import baseline_binnings, prepare_baseline, stored_reference
+from drift.run.reading import EngineFactory, Sources, read_histograms
+from drift.run.records import Attempt
+from drift.run.references import WindowedReference, from_windows
+from drift.run.result import WindowResult
+from drift.run.scoring import judge_window, score_histograms
+from drift.run.window import RUN_ERRORS, record_failed_window, run_window
 from drift.stats import FeatureScore, Histogram
 from drift.stats.binning import Binning
 from drift.store import ResultsStore
 from drift.store.records import BaselineRecord
 
-__all__ = ["backfill_windows"]
+__all__ = ["backfill"]
 
 log = logging.getLogger(__name__)
-
-_ERRORS = (DriftError, sa.exc.SQLAlchemyError, ValueError)
 
 Window = tuple[datetime, datetime]
 OnWindow = Callable[[WindowResult], None] | None
 
 
-def backfill_windows(
+def backfill(
     monitor: MonitorConfig,
     start: datetime,
     end: datetime,
@@ -77,11 +65,18 @@ def backfill_windows(
     on_window: OnWindow = None,
     notify: bool = False,
 ) -> list[WindowResult]:
-    """Measure every window closing in ``(start, end]`` in one pass; see the module docstring.
+    """Measure every window closing in ``(start, end]``; safe to run again.
 
-    Parameters and results are those of :func:`drift.pipeline.backfill`.
+    The windows' histograms come from one pass over the range (see the
+    module docstring), and each window is scored, stored and its alerts
+    recorded as :func:`drift.run.run_window` would, oldest first, calling
+    ``on_window`` with each result. A window that fails is recorded with
+    status ``error`` and the backfill goes on to the next one; windows
+    already stored are replaced, never doubled. Incidents are recorded
+    window by window, but nobody is notified unless ``notify`` is true: a
+    backfill of history should not page anyone.
     """
-    windows = list(windows_between(monitor, _utc(start, "start"), _utc(end, "end")))
+    windows = list(windows_between(monitor, utc(start, "start"), utc(end, "end")))
     run = _Runner(monitor, store, engine_factory, on_window, notify)
     if not monitor.pushdown:
         return run.one_by_one(windows)
@@ -94,7 +89,7 @@ def backfill_windows(
         for window, live, reference in _histograms_by_window(monitor, windows, run):
             run.store_window(window, live, reference)
             done += 1
-    except _ERRORS as exc:
+    except RUN_ERRORS as exc:
         log.warning(
             "monitor %s: one-pass backfill stopped (%s); measuring the %d remaining window(s) "
             "one by one",
@@ -121,8 +116,9 @@ class _Runner:
         self.engine_factory, self.on_window, self.notify = engine_factory, on_window, notify
         self.results: list[WindowResult] = []
         self.problems: list[str] = []
-        self.baseline: dict[str, BaselineRecord] = {}
-        self.features: list[FeatureConfig] = []
+        self.skipped: tuple[tuple[str, str], ...] = ()
+        self.baseline: Mapping[str, BaselineRecord] = {}
+        self.features: tuple[FeatureConfig, ...] = ()
         self.binnings: dict[str, Binning] = {}
 
     def emit(self, result: WindowResult) -> None:
@@ -130,9 +126,17 @@ class _Runner:
         if self.on_window is not None:
             self.on_window(result)
 
-    def failed(self, window: Window, exc: BaseException) -> None:
+    def failed(self, window: Window, exc: BaseException, *, record: bool = False) -> None:
+        """Report a window that failed; ``record`` stores it as an error run first.
+
+        Failures inside :func:`run_window` and a failed store write are
+        already recorded (or cannot be); a baseline that cannot be prepared
+        is recorded here, as a single run records it.
+        """
         lo, hi = window
         log.warning("monitor %s window [%s, %s): %s", self.monitor.name, lo, hi, exc)
+        if record:
+            record_failed_window(self.store, self.monitor, lo, hi, exc)
         self.emit(WindowResult(self.monitor.name, lo, hi, "error", (), None, str(exc)))
 
     def one_by_one(self, windows: list[Window]) -> list[WindowResult]:
@@ -147,7 +151,7 @@ class _Runner:
                     engine_factory=self.engine_factory,
                     notify=self.notify,
                 )
-            except _ERRORS as exc:
+            except RUN_ERRORS as exc:
                 self.failed((lo, hi), exc)
                 continue
             self.emit(result)
@@ -156,41 +160,45 @@ class _Runner:
     def baseline_ready(self, window: Window) -> bool:
         """Fit or find the baseline as ``run_window`` would; False records the failure."""
         try:
-            prepare_baseline(
+            prepared = prepare_baseline(
                 self.monitor, *window, store=self.store, engine_factory=self.engine_factory
             )
-        except _ERRORS as exc:
-            self.failed(window, exc)
+        except RUN_ERRORS as exc:
+            self.failed(window, exc, record=True)
             return False
-        self.baseline = {r.feature: r for r in self.store.baseline_in_force(self.monitor.name)}
+        self.baseline = prepared.records
+        self.features = prepared.features.features
+        self.problems = list(prepared.features.problems)
+        self.skipped = prepared.features.skipped
         return True
 
     def store_window(
-        self, window: Window, live: Mapping[str, Histogram], reference: Mapping[str, Histogram]
+        self, window: Window, live: Mapping[str, Histogram], reference: WindowedReference
     ) -> None:
         """Score one window's histograms and record it as ``measure_window`` + alerts would."""
         monitor, (lo, hi) = self.monitor, window
-        attempt = _Attempt(monitor, lo, hi, None)
+        attempt = Attempt(monitor, lo, hi, None)
         problems = list(self.problems)
         try:
             scores = self.score(live, reference)
-            status, error = judge_window(monitor, lo, hi, scores, problems)
+            status, error = judge_window(monitor, lo, hi, scores, problems, self.skipped)
             run_id = self.store.write_run(attempt.record(status, error, scores))
             if problems:
                 log.error("monitor %s [%s, %s): %s", monitor.name, lo, hi, error)
             result = WindowResult(monitor.name, lo, hi, status, tuple(scores), run_id, error)
             dispatch_alerts(monitor, result.summary(), store=self.store, notify=self.notify)
-        except _ERRORS as exc:
+        except RUN_ERRORS as exc:
             self.failed(window, exc)
             return
         self.emit(result)
 
     def score(
-        self, live: Mapping[str, Histogram], reference: Mapping[str, Histogram]
+        self, live: Mapping[str, Histogram], reference: WindowedReference
     ) -> list[FeatureScore]:
         return score_histograms(
-            self.monitor, self.features, self.baseline, self.binnings, live, reference
-        )
+            self.monitor, self.features, self.baseline, self.binnings, live,
+            reference.histograms, reference.dispersions, reference.missing,
+        )  # fmt: skip
 
 
 def _lag(monitor: MonitorConfig, length: timedelta | None) -> tuple[str, int]:
@@ -211,13 +219,12 @@ def _lag(monitor: MonitorConfig, length: timedelta | None) -> tuple[str, int]:
 
 def _histograms_by_window(
     monitor: MonitorConfig, windows: list[Window], run: _Runner
-) -> Iterator[tuple[Window, dict[str, Histogram], dict[str, Histogram]]]:
+) -> Iterator[tuple[Window, dict[str, Histogram], WindowedReference]]:
     """Each window with its live and reference histograms, oldest first."""
-    sources = _Sources(monitor, run.engine_factory)
+    sources = Sources(monitor, run.engine_factory)
     try:
-        run.features, run.problems = sources.features()
         binnings = run.binnings = baseline_binnings(run.features, run.baseline)
-        stored = stored_references(run.baseline)
+        stored = stored_reference(run.baseline)
         length = monitor.window_length
         how, lag = _lag(monitor, length)
         bounds = [lo for lo, _ in windows] + [windows[-1][1]]
@@ -230,27 +237,22 @@ def _histograms_by_window(
                 recent.append(live)
                 continue
             window = windows[position - lag]
+            reference: WindowedReference
             if how == "stored":
                 reference = stored
-            elif how == "rolling":
-                reference = {n: _sum(h[n] for h in recent) for n in binnings}
-            elif how == "season":
-                reference = recent[0]
+            elif how == "rolling" and lag >= 2:
+                reference = from_windows(binnings, list(recent))
+            elif how in ("rolling", "season"):
+                reference = WindowedReference(dict(recent[0]), {}, {})
             else:
                 problems: list[str] = []
                 source, ref_start, ref_end = sources.reference(*window)
-                reference = _histograms(source, binnings, ref_start, ref_end, problems)
+                histograms = read_histograms(source, binnings, ref_start, ref_end, problems)
                 if problems:
                     raise DriftError("; ".join(problems))
+                reference = WindowedReference(histograms, {}, {})
             if lag:
                 recent.append(live)
             yield window, live, reference
     finally:
         sources.close()
-
-
-def _sum(histograms: Iterator[Histogram]) -> Histogram:
-    total = next(histograms)
-    for h in histograms:
-        total = total + h
-    return total

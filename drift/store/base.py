@@ -1,7 +1,8 @@
 """What every part of the results store shares: the engine, transactions, errors.
 
-The store's methods live in three mixins (:mod:`drift.store.writes`,
-:mod:`drift.store.reads`, :mod:`drift.store.alert_rows`) over this base, and
+The store's methods live in four mixins over this base
+(:mod:`drift.store.writes`, :mod:`drift.store.reads`,
+:mod:`drift.store.summaries` and :mod:`drift.store.alert_rows`), and
 :class:`drift.store.ResultsStore` puts them together.
 """
 

@@ -1,0 +1,143 @@
+"""Scoring a window's histograms and judging the window from its scores."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+
+from drift.config import FeatureConfig, MonitorConfig, ThresholdsConfig
+from drift.stats import FeatureScore, Histogram, Thresholds, score_features
+from drift.stats.binning import OOV_LABEL, OTHER_LABEL, Binning
+from drift.stats.dependence import Dispersion
+from drift.store.records import BaselineRecord
+
+__all__ = ["feature_thresholds", "judge_window", "score_histograms", "stats_thresholds"]
+
+log = logging.getLogger(__name__)
+
+#: Share of the reference in the "<other>" / "<oov>" bin above which a run warns.
+CROWDED_TAIL = 0.5
+
+
+def stats_thresholds(t: ThresholdsConfig) -> Thresholds:
+    """The statistics layer's rule for a monitor's (or a feature's) ``thresholds``."""
+    metric = "kl_corrected" if t.metric == "kl" and t.bias_corrected else t.metric
+    return Thresholds(
+        warn=t.warn,
+        critical=t.critical,
+        p_value=t.p_value,
+        min_effect=t.min_effect,
+        min_rows=t.min_rows,
+        few_rows=t.few_rows,
+        missing_effect=t.missing_effect,
+        metric=metric,
+    )
+
+
+def feature_thresholds(monitor: MonitorConfig, name: str) -> ThresholdsConfig:
+    """The thresholds in force for feature ``name``: its own, else the monitor's."""
+    for f in monitor.features or ():
+        if f.name == name and f.thresholds is not None:
+            return f.thresholds
+    return monitor.thresholds
+
+
+def score_histograms(
+    monitor: MonitorConfig,
+    features: Sequence[FeatureConfig],
+    baseline: Mapping[str, BaselineRecord],
+    binnings: Mapping[str, Binning],
+    live: Mapping[str, Histogram],
+    reference: Mapping[str, Histogram],
+    dispersions: Mapping[str, Dispersion] | None = None,
+    missing_dispersions: Mapping[str, Dispersion] | None = None,
+) -> list[FeatureScore]:
+    """Score every feature of ``binnings`` that has live and reference histograms.
+
+    One call of :func:`drift.stats.score_features`, so the p-values are
+    adjusted together, with the monitor's smoothing and thresholds and each
+    feature's own thresholds where it has them; ``dispersions`` (from the
+    reference's own windows, see :mod:`drift.run.references`) scale each
+    feature's test, independent rows where a feature has none.
+    """
+    measured = [n for n in binnings if n in live and n in reference]
+    scores = score_features(
+        [(name, baseline[name].kind, reference[name], live[name]) for name in measured],
+        smoothing=monitor.smoothing.method,
+        eps=monitor.smoothing.epsilon,
+        alpha=monitor.smoothing.alpha,
+        thresholds=stats_thresholds(monitor.thresholds),
+        overrides={
+            f.name: stats_thresholds(f.thresholds) for f in features if f.thresholds is not None
+        },
+        dispersions=dispersions,
+        missing_dispersions=missing_dispersions,
+    )
+    return list(scores)
+
+
+def judge_window(
+    monitor: MonitorConfig,
+    start: datetime,
+    end: datetime,
+    scores: Sequence[FeatureScore],
+    problems: Sequence[str],
+    skipped: Sequence[tuple[str, str]] = (),
+) -> tuple[str, str | None]:
+    """A window's status and its notes, from its scores and the features not measured.
+
+    ``error`` if a feature could not be measured; ``insufficient_data`` if no
+    feature had enough rows to be judged; else ``ok``. The notes name the
+    features not measured, the columns skipped (identifiers, timestamps),
+    those with too few rows, and those whose reference mostly fell outside
+    the kept bins (also logged as a warning).
+    """
+    status, notes = "ok", []
+    short = [
+        f"{s.feature} ({what} {n} < {s.thresholds.min_rows})"
+        for s in scores
+        for what, n in (("live rows", s.current.n), ("reference rows", s.reference.n))
+        if n < s.thresholds.min_rows
+    ]
+    if short:
+        notes.append("too few rows, not judged: " + ", ".join(short))
+        if not any(s.enough_data for s in scores):
+            status = "insufficient_data"
+    crowded = _crowded_tails(scores)
+    if crowded:
+        notes.append("most values outside the kept bins: " + "; ".join(crowded))
+        log.warning(
+            "monitor %s [%s, %s): most values outside the kept bins: %s",
+            monitor.name, start, end, "; ".join(crowded),
+        )  # fmt: skip
+    if skipped:
+        notes.append("columns skipped: " + "; ".join(f"{n} ({why})" for n, why in skipped))
+    if problems:
+        status = "error"
+        notes.insert(0, "features not measured: " + "; ".join(problems))
+    return status, " | ".join(notes) or None
+
+
+def _crowded_tails(scores: Sequence[FeatureScore]) -> list[str]:
+    """Features whose reference mostly falls outside the kept categories or vocabulary.
+
+    A column with a million distinct values keeps its ``top_k`` most frequent
+    (chosen in the database, so memory stays bounded) and lumps the rest into
+    one bin; when that bin holds most of the reference, the divergence is
+    blind to what happens among the other values, and the user should know.
+    """
+    out = []
+    for s in scores:
+        labels, n = s.reference.labels, s.reference.n
+        if not labels or labels[-1] not in (OTHER_LABEL, OOV_LABEL) or n == 0:
+            continue
+        share = float(s.reference.counts[-1]) / n
+        if share > CROWDED_TAIL:
+            what = "categories" if labels[-1] == OTHER_LABEL else "tokens of the vocabulary"
+            out.append(
+                f"{s.feature}: {share:.1%} of the reference is outside the top "
+                f"{len(labels) - 1} {what} (very high cardinality: raise top_k or bucket "
+                "the column)"
+            )
+    return out
