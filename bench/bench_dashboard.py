@@ -8,7 +8,7 @@ the ASGI app in process (routing, validation, store reads, models, JSON or
 HTML; no network), 21 times after a warm-up, and prints medians and 90th
 percentiles in milliseconds. Beside each long-range call it times the same
 range read row by row with the plain store reads (``heatmap()`` /
-``metric_series()``), the comparison that the SQL bucketing replaces.
+``bench/rows.py``), the comparison that the SQL bucketing replaces.
 
 Run::
 
@@ -32,9 +32,10 @@ from fastapi.testclient import TestClient
 
 sys.path.insert(0, str(Path(__file__).parent))
 from bench_store import HOUR, START, database, fill, timed
+from rows import score_rows, seed_alert
 
 from drift.dashboard import create_app
-from drift.store import AlertRecord, ResultsStore, upgrade
+from drift.store import ResultsStore, upgrade
 
 METRICS = ("kl", "jensen_shannon", "psi")
 CONFIG = {
@@ -63,7 +64,7 @@ def main() -> None:
             fill(store, f"small{k}", 24 * 7, 5, rng, METRICS)
         last = store.runs("big", START + (args.runs - 3) * HOUR)[-1]
         for j in range(3):
-            store.upsert_alert(AlertRecord("big", names[j], "warn", "open", last.id, "drift"))
+            seed_alert(store, "big", names[j], last.id)
         with store.engine.begin() as conn:
             conn.execute(sa.text("ANALYZE"))
         fill_seconds = time.perf_counter() - began
@@ -97,10 +98,10 @@ def main() -> None:
         ]  # fmt: skip
         lo = end - timedelta(days=365)
         baselines: list[tuple[str, Callable[[], Any]]] = [
-            ("store: heatmap(), whole year, row by row",
-             lambda: store.heatmap("big", "kl", lo, end)),
-            ("store: metric_series() x 3 metrics, whole year, row by row",
-             lambda: [store.metric_series("big", "f07", m, lo, end) for m in METRICS]),
+            ("store: heatmap, whole year, row by row",
+             lambda: score_rows(store, "big", "kl", lo, end)),
+            ("store: one feature's 3 metrics, whole year, row by row",
+             lambda: [score_rows(store, "big", m, lo, end, "f07") for m in METRICS]),
         ]  # fmt: skip
         with store.engine.connect() as conn:
             scores = conn.execute(sa.text("SELECT count(*) FROM drift_score")).scalar_one()

@@ -21,6 +21,7 @@ import argparse
 import os
 import random
 import statistics
+import sys
 import tempfile
 import time
 import uuid
@@ -33,7 +34,6 @@ from typing import Any
 import sqlalchemy as sa
 
 from drift.store import (
-    AlertRecord,
     BaselineRecord,
     HistogramRecord,
     ResultsStore,
@@ -43,6 +43,9 @@ from drift.store import (
 )
 from drift.store import tables as t
 from drift.store.convert import dumps, new_ids, to_db_time
+
+sys.path.insert(0, str(Path(__file__).parent))
+from rows import score_rows, seed_alert
 
 POSTGRES = os.environ.get(
     "DRIFT_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -199,7 +202,7 @@ def main() -> None:
         )  # fmt: skip
         last = store.runs("big", START + (args.runs - 3) * HOUR)[-1]
         for j in range(3):
-            store.upsert_alert(AlertRecord("big", f"f{j:02d}", "warn", "open", last.id, "drift"))
+            seed_alert(store, "big", f"f{j:02d}", last.id)
         with store.engine.begin() as conn:
             conn.execute(sa.text("ANALYZE"))
         fill_seconds = time.perf_counter() - began
@@ -208,14 +211,16 @@ def main() -> None:
         probe = store.runs("big", end - 200 * HOUR, end - 199 * HOUR)[0].id
         reads: list[tuple[str, Callable[[], Any]]] = [
             ("monitors with latest run and status", store.monitors_overview),
-            ("one feature's metric, last 30 days",
-             lambda: store.metric_series("big", "f07", "kl", end - timedelta(days=30), end)),
-            ("one feature's metric, whole year",
-             lambda: store.metric_series("big", "f07", "kl", end - timedelta(days=366), end)),
+            ("one feature's metrics, last 30 days",
+             lambda: store.feature_series("big", "f07", end - timedelta(days=30), end)),
+            ("one feature's metrics, whole year",
+             lambda: store.feature_series("big", "f07", end - timedelta(days=366), end)),
             ("heatmap, 50 features x 7 days",
-             lambda: store.heatmap("big", "kl", end - timedelta(days=7), end)),
+             lambda: store.heatmap_grid("big", "kl", end - timedelta(days=7), end)),
             ("heatmap, 50 features x 30 days",
-             lambda: store.heatmap("big", "kl", end - timedelta(days=30), end)),
+             lambda: store.heatmap_grid("big", "kl", end - timedelta(days=30), end)),
+            ("one feature's metric, whole year, row by row (no bucketing)",
+             lambda: score_rows(store, "big", "kl", end - timedelta(days=366), end, "f07")),
             ("one run's 50 histograms", lambda: store.run_histograms(probe)),
             ("open alerts", store.open_alerts),
             ("baseline in force (50 features)", lambda: store.baseline_in_force("big")),

@@ -11,6 +11,7 @@ otherwise it is skipped with a message saying how to start it.
 from __future__ import annotations
 
 import os
+import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,6 +19,10 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+
+# Helper modules of the suite (tests/stored.py) import by name: importlib mode puts no
+# test folder on sys.path.
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 POSTGRES_URL = os.environ.get(
     "DRIFT_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"

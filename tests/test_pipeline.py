@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 import pytest
 import sqlalchemy as sa
+from stored import stored_scores
 
 from drift.config import parse_monitor
 from drift.config.windows import windows_between
@@ -99,7 +100,9 @@ def test_rerunning_a_window_replaces_its_rows(db_url: str, store: ResultsStore) 
     first = measure_window(monitor, start, start + timedelta(days=1), store=store)
     second = measure_window(monitor, start, start + timedelta(days=1), store=store)
     assert len(store.runs("events_monitor")) == 1
-    series = store.metric_series("events_monitor", "amount", "kl", start, start + timedelta(days=1))
+    series = stored_scores(
+        store, "events_monitor", "kl", start, start + timedelta(days=1), "amount"
+    )
     assert len(series) == 1
     assert [s.metrics["kl"] for s in first.scores] == [s.metrics["kl"] for s in second.scores]
 

@@ -2,10 +2,8 @@
 
 from drift.store.migrate import current, downgrade, head, upgrade
 from drift.store.records import (
-    AlertRecord,
     AlertRow,
     BaselineRecord,
-    HeatmapCell,
     HistogramRecord,
     HistogramRow,
     MonitorStatus,
@@ -17,10 +15,8 @@ from drift.store.records import (
 from drift.store.store import ResultsStore
 
 __all__ = [
-    "AlertRecord",
     "AlertRow",
     "BaselineRecord",
-    "HeatmapCell",
     "HistogramRecord",
     "HistogramRow",
     "MonitorStatus",

@@ -21,7 +21,7 @@ from drift.alerts.types import AlertChange, RecentScore
 from drift.store import tables as t
 from drift.store.base import StoreBase
 from drift.store.convert import from_db_time, new_ids, to_db_time
-from drift.store.records import ALERT_STATES, AlertRecord, AlertRow
+from drift.store.records import AlertRow
 
 __all__ = ["AlertRows", "NotificationRow", "alert_row"]
 
@@ -65,84 +65,6 @@ class AlertRows(StoreBase):
         a = t.alert
         query = sa.select(a).where(a.c.monitor == monitor).order_by(a.c.created_at, a.c.id)
         return [alert_row(row) for row in self._read(lambda c: c.execute(query).all())]
-
-    def upsert_alert(self, record: AlertRecord) -> int | None:
-        """Open, update or resolve the alert of ``record``'s monitor and feature.
-
-        Parameters
-        ----------
-        record : AlertRecord
-            ``state="open"`` updates the open alert (severity, last run,
-            message, notification key) or opens one; ``state="resolved"``
-            resolves the open alert at ``record.run_id``.
-
-        Returns
-        -------
-        int or None
-            The alert's id; ``None`` when asked to resolve and none is open.
-
-        Notes
-        -----
-        At most one alert per monitor and feature is open (a unique key), so
-        two racing writers end with one open alert: the loser is retried and
-        then updates the winner's.
-        """
-        if record.state not in ALERT_STATES:
-            raise ValueError(
-                f"`state` must be one of {', '.join(ALERT_STATES)}, got {record.state!r}."
-            )
-        a = t.alert
-        open_key = _open_key(record.monitor, record.feature)
-
-        def action(conn: sa.Connection) -> int | None:
-            now = to_db_time(datetime.now(UTC))
-            found = conn.execute(sa.select(a.c.id).where(a.c.open_key == open_key)).scalar()
-            values: dict[str, Any] = {
-                "severity": record.severity, "last_run_id": record.run_id,
-                "message": record.message, "updated_at": now,
-            }  # fmt: skip
-            if record.notification_key is not None:
-                values["notification_key"] = record.notification_key
-            if found is None:
-                if record.state != "open":
-                    return None
-                alert_id = new_ids(1)[0]
-                conn.execute(
-                    a.insert().values(
-                        id=alert_id, monitor=record.monitor, feature=record.feature,
-                        state="open", opened_run_id=record.run_id, open_key=open_key,
-                        created_at=now, **values,
-                    )
-                )  # fmt: skip
-                return alert_id
-            if record.state == "resolved":
-                values.update(state="resolved", resolved_run_id=record.run_id, open_key=None)
-            conn.execute(a.update().where(a.c.id == found).values(**values))
-            return int(found)
-
-        return self._write(action)
-
-    def mark_notified(self, key: str, at: datetime | None = None) -> bool:
-        """Record that the notification ``key`` of an alert went out at ``at`` (default now).
-
-        Returns
-        -------
-        bool
-            ``True`` when this call marked it; ``False`` when it was already
-            marked (by a retry or another worker) or no alert has that key.
-        """
-        when = to_db_time(at or datetime.now(UTC))
-        a = t.alert
-
-        def action(conn: sa.Connection) -> bool:
-            result = conn.execute(
-                a.update()
-                .where(a.c.notification_key == key, a.c.notified_at.is_(None))
-                .values(notified_at=when, updated_at=to_db_time(datetime.now(UTC)))
-            )
-            return bool(result.rowcount)
-
-        return self._write(action)
 
     def recent_severities(
         self, monitor: str, feature: str, metric: str, until: datetime, n: int

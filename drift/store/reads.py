@@ -19,7 +19,6 @@ from drift.store.base import StoreBase
 from drift.store.convert import loads
 from drift.store.records import (
     BaselineRecord,
-    HeatmapCell,
     HistogramRow,
     MonitorStatus,
     RunRow,
@@ -35,7 +34,6 @@ def _columns(table: sa.Table, record: type) -> list[sa.Column[Any]]:
 
 
 _POINT = _columns(t.score, ScorePoint)
-_CELL = _columns(t.score, HeatmapCell)
 _RUN = _columns(t.run, RunRow)
 
 
@@ -132,42 +130,6 @@ class Reads(StoreBase):
             )
             for row in self._read(lambda c: c.execute(query).all())
         ]  # fmt: skip
-
-    def metric_series(
-        self, monitor: str, feature: str, metric: str, start: datetime, end: datetime
-    ) -> list[ScorePoint]:
-        """One feature's metric over the windows ending in ``(start, end]``, oldest first."""
-        s = t.score
-        query = (
-            sa.select(*_POINT)
-            .where(
-                s.c.monitor == monitor, s.c.feature == feature, s.c.metric == metric,
-                s.c.window_end > start, s.c.window_end <= end,
-            )
-            .order_by(s.c.window_end, s.c.window_start)
-        )  # fmt: skip
-        return [ScorePoint(*row) for row in self._read(lambda c: c.execute(query).all())]
-
-    def heatmap(
-        self, monitor: str, metric: str, start: datetime, end: datetime
-    ) -> list[HeatmapCell]:
-        """Every feature's metric over the windows ending in ``(start, end]``.
-
-        Returns
-        -------
-        list of HeatmapCell
-            One cell per feature and window, by window end, then feature.
-        """
-        s = t.score
-        query = (
-            sa.select(*_CELL)
-            .where(
-                s.c.monitor == monitor, s.c.metric == metric,
-                s.c.window_end > start, s.c.window_end <= end,
-            )
-            .order_by(s.c.window_end, s.c.feature)
-        )  # fmt: skip
-        return [HeatmapCell(*row) for row in self._read(lambda c: c.execute(query).all())]
 
     def run_scores(self, run_id: int) -> list[ScorePoint]:
         """Every score of one run, by feature and metric."""

@@ -8,12 +8,9 @@ from datetime import datetime
 from typing import Any
 
 __all__ = [
-    "ALERT_STATES",
     "RUN_STATUSES",
-    "AlertRecord",
     "AlertRow",
     "BaselineRecord",
-    "HeatmapCell",
     "HistogramRecord",
     "HistogramRow",
     "MonitorStatus",
@@ -26,9 +23,6 @@ __all__ = [
 
 #: What a run can end as.
 RUN_STATUSES = ("ok", "insufficient_data", "error")
-
-#: What an alert can be in.
-ALERT_STATES = ("open", "resolved")
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,24 +170,6 @@ class RunRecord:
 
 
 @dataclass(frozen=True, slots=True)
-class AlertRecord:
-    """A write of one monitor/feature alert (see ``ResultsStore.upsert_alert``).
-
-    ``state`` is ``open`` or ``resolved``; ``run_id`` is the run that decided
-    it; ``notification_key`` (unique) names the notification this state
-    calls for, so it is sent once however often the write is retried.
-    """
-
-    monitor: str
-    feature: str
-    severity: str
-    state: str
-    run_id: int | None
-    message: str | None = None
-    notification_key: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
 class RunRow:
     """A stored run (times are timezone-aware UTC)."""
 
@@ -243,20 +219,6 @@ class ScorePoint:
     critical_threshold: float | None
     smoothing: str
     alpha: float
-
-
-@dataclass(frozen=True, slots=True)
-class HeatmapCell:
-    """One feature in one window of the heatmap (one metric)."""
-
-    run_id: int
-    feature: str
-    window_start: datetime
-    window_end: datetime
-    value: float | None
-    value_corrected: float | None
-    p_adjusted: float | None
-    severity: str
 
 
 @dataclass(frozen=True, slots=True)

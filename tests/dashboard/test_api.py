@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from stored import stored_scores
 
 from drift.dashboard import create_app
 from drift.store import ResultsStore
@@ -45,7 +46,7 @@ def _check_heatmap(client: TestClient, store: ResultsStore) -> None:
     grid = client.get("/api/monitors/demo_events/heatmap").json()
     assert grid["names"] == ["amount", "country", "prompt"]
     assert len(grid["ends"]) == 14 and grid["bucket_seconds"] is None
-    cells = store.heatmap("demo_events", "kl", LAST_END - timedelta(days=30), LAST_END)
+    cells = stored_scores(store, "demo_events", "kl", LAST_END - timedelta(days=30), LAST_END)
     assert len(cells) == 3 * 14
     for cell in cells:
         i, j = (

@@ -9,10 +9,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from stored import open_alert
 
 from drift.cli import main
 from drift.store import ResultsStore, current, head
-from drift.store.records import AlertRecord, RunRecord
+from drift.store.records import RunRecord
 
 DRIFT = [sys.executable, "-m", "drift.cli"]
 
@@ -45,7 +46,7 @@ def test_prune_deletes_old_runs_but_not_those_an_open_alert_holds(tmp_path: Path
     held = _old_run(store, 200)
     _old_run(store, 120)
     kept = _old_run(store, 10)
-    store.upsert_alert(AlertRecord("m", "x", "warn", "open", held))
+    open_alert(store, "m", "x", held)
     done = _drift("db", "prune", "--older-than", "90d", "--url", url, cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert "deleted 1 run(s)" in done.stdout

@@ -9,10 +9,11 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 import sqlalchemy as sa
+from stored import open_alert, resolve_alert, stored_scores
 
 from drift.alerts.types import AlertChange, OutgoingNotification
 from drift.errors import StoreError
-from drift.store import AlertRecord, ResultsStore, downgrade, upgrade
+from drift.store import ResultsStore, downgrade, upgrade
 from drift.store import tables as t
 from drift.store.records import BaselineRecord, HistogramRecord, RunRecord, ScoreRecord
 
@@ -72,7 +73,7 @@ def test_rewriting_a_window_replaces_its_rows_and_keeps_its_id(store: ResultsSto
     second = store.write_run(_run(T0, value=0.02))
     assert first == second
     assert (_count(store, t.run), _count(store, t.score), _count(store, t.histogram)) == (1, 2, 2)
-    (point,) = store.metric_series("m", "x", "kl", T0 - HOUR, T0 + HOUR)
+    (point,) = stored_scores(store, "m", "kl", T0 - HOUR, T0 + HOUR, "x")
     assert point.value == 0.02
 
 
@@ -84,7 +85,7 @@ def test_a_failure_between_scores_and_histograms_leaves_the_previous_run(
     broken = replace(_run(T0, value=0.99), histograms=(_hist("x"), _hist("x")))
     with pytest.raises(StoreError):
         store.write_run(broken)
-    (point,) = store.metric_series("m", "x", "kl", T0 - HOUR, T0 + HOUR)
+    (point,) = stored_scores(store, "m", "kl", T0 - HOUR, T0 + HOUR, "x")
     assert point.value == 0.01
     assert (_count(store, t.run), _count(store, t.score), _count(store, t.histogram)) == (1, 2, 2)
 
@@ -122,10 +123,10 @@ def test_reads_return_utc_aware_times_in_window_order(store: ResultsStore) -> No
     runs = store.runs("m")
     assert [r.window_start for r in runs] == [T0, T0 + HOUR, T0 + 2 * HOUR]
     assert all(r.window_start.tzinfo is UTC for r in runs)
-    series = store.metric_series("m", "y", "kl", T0 + HOUR, T0 + 3 * HOUR)
+    series = stored_scores(store, "m", "kl", T0 + HOUR, T0 + 3 * HOUR, "y")
     assert [p.window_end for p in series] == [T0 + 2 * HOUR, T0 + 3 * HOUR]
     assert [p.value for p in series] == pytest.approx([0.02, 0.03])
-    cells = store.heatmap("m", "kl", T0 + HOUR, T0 + 3 * HOUR)
+    cells = stored_scores(store, "m", "kl", T0 + HOUR, T0 + 3 * HOUR)
     assert [(c.window_end, c.feature) for c in cells] == [
         (T0 + 2 * HOUR, "x"), (T0 + 2 * HOUR, "y"), (T0 + 3 * HOUR, "x"), (T0 + 3 * HOUR, "y"),
     ]  # fmt: skip
@@ -313,31 +314,11 @@ def test_overview_by_hand(store: ResultsStore) -> None:
     assert status.last_window_end is not None and status.last_window_end.tzinfo is UTC
 
 
-def test_upsert_alert_opens_updates_and_resolves_one_alert(store: ResultsStore) -> None:
-    opened = store.upsert_alert(AlertRecord("m", "x", "warn", "open", 1, "drift", "m:x:1:open"))
-    again = store.upsert_alert(AlertRecord("m", "x", "critical", "open", 2, "worse"))
-    assert opened is not None and again == opened
-    (alert,) = store.open_alerts("m")
-    assert (alert.severity, alert.opened_run_id, alert.last_run_id, alert.message) == (
-        "critical", 1, 2, "worse",
-    )  # fmt: skip
-    assert alert.notification_key == "m:x:1:open" and alert.notified_at is None
-    at = datetime(2024, 6, 1, 12, tzinfo=timezone(timedelta(hours=3)))
-    assert store.mark_notified("m:x:1:open", at) is True
-    assert store.mark_notified("m:x:1:open", at) is False
-    assert store.open_alerts()[0].notified_at == datetime(2024, 6, 1, 9, tzinfo=UTC)
-    assert store.upsert_alert(AlertRecord("m", "x", "ok", "resolved", 3)) == opened
-    assert store.open_alerts() == []
-    assert store.upsert_alert(AlertRecord("m", "x", "ok", "resolved", 4)) is None
-    (resolved,) = store.alerts("m")
-    assert (resolved.state, resolved.resolved_run_id) == ("resolved", 3)
-
-
 def test_prune_lets_runs_of_resolved_alerts_go(store: ResultsStore) -> None:
     old = store.write_run(_run(T0))
-    store.upsert_alert(AlertRecord("m", "x", "warn", "open", old))
+    open_alert(store, "m", "x", old)
     assert store.prune(timedelta(days=1), now=T0 + timedelta(days=5)) == 0
-    store.upsert_alert(AlertRecord("m", "x", "ok", "resolved", old))
+    resolve_alert(store, "m", "x", old)
     assert store.prune(timedelta(days=1), now=T0 + timedelta(days=5)) == 1
     assert (_count(store, t.run), _count(store, t.score), _count(store, t.histogram)) == (0, 0, 0)
     assert len(store.alerts("m")) == 1
