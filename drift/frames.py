@@ -21,6 +21,9 @@ from drift.config.kinds import Family, Inferred
 from drift.stats.binning import Binning, Kind
 from drift.stats.checks import positive_float, positive_int
 from drift.stats.counting import histogram, histogram_from_counts
+from drift.stats.dependence import Dispersion
+from drift.stats.document_counts import token_documents
+from drift.stats.documents import document_dispersion
 from drift.stats.fitting import fit_categorical_counts, fit_numeric, fit_tokens
 from drift.stats.histogram import Histogram
 from drift.stats.scoring import score_features
@@ -103,8 +106,8 @@ class DriftReport:
         Columns are ``REPORT_COLUMNS``: ``feature, kind, kl, kl_corrected,
         jensen_shannon, psi, hellinger, p_value, p_adjusted, n_reference, n_current,
         missing_reference, missing_current, severity, drifted, enough_data``.
-        Divergences are in nats; ``n_*`` count non-missing values (tokens for
-        text), ``missing_*`` count missing values (documents for text);
+        Divergences are in nats; ``n_*`` count non-missing rows (documents
+        for text, whose tokens the bins count), ``missing_*`` missing rows;
         ``enough_data`` is False when either side has fewer than
         ``thresholds.min_rows`` values (such a row is never drifted, and its
         metrics are 0 when a side is empty).
@@ -120,8 +123,8 @@ class DriftReport:
                 "hellinger": s.metrics["hellinger"],
                 "p_value": s.p_value,
                 "p_adjusted": s.p_adjusted,
-                "n_reference": s.reference.n,
-                "n_current": s.current.n,
+                "n_reference": s.reference.rows,
+                "n_current": s.current.rows,
                 "missing_reference": s.reference.missing,
                 "missing_current": s.current.missing,
                 "severity": s.severity,
@@ -155,6 +158,12 @@ def compare(
     reference, Lidstone-smoothed), its bias-corrected value, reverse KL, PSI,
     Jensen-Shannon, Hellinger and total variation, a G-test p-value adjusted
     across the columns (Benjamini-Hochberg), and a verdict.
+
+    Rows of two frames are taken as independent, except the tokens of a
+    text column: a document's tokens share its topic, so the test is
+    scaled by the reference documents' design effect
+    (:func:`drift.stats.documents.document_dispersion`), and the column's
+    rows and missing rate are counted in documents.
 
     A column is ``drifted`` when the adjusted p-value is below
     ``thresholds.p_value`` (default 0.001) and the bias-corrected KL is at
@@ -238,6 +247,8 @@ def compare(
     items = []
     binnings: dict[str, Binning] = {}
     skipped: dict[str, str] = {}
+    dispersions: dict[str, Dispersion] = {}
+    rows: dict[str, tuple[int, int]] = {}
     for column in wanted:
         ref, cur = reference_df[column], current_df[column]
         given = chosen.get(column)
@@ -248,14 +259,24 @@ def compare(
                 continue
             given = inferred.kind or inferred.identifier_kind or "categorical"
         try:
-            binning, ref_hist, cur_hist = _histograms(
+            binning, ref_hist, cur_hist, spread = _histograms(
                 given, ref, cur, bins=bins, top_k=top_k, vocabulary_size=vocabulary_size
             )
         except (TypeError, ValueError) as exc:
             raise type(exc)(f"column {column!r} ({given}): {exc}") from exc
         items.append((column, given, ref_hist, cur_hist))
         binnings[column] = binning
-    scores = score_features(items, smoothing=smoothing, alpha=alpha, thresholds=thresholds)
+        if spread is not None:
+            dispersions[column] = spread
+            rows[column] = (ref_hist.rows, cur_hist.rows)
+    scores = score_features(
+        items,
+        smoothing=smoothing,
+        alpha=alpha,
+        thresholds=thresholds,
+        dispersions=dispersions,
+        rows=rows,
+    )
     rule = thresholds if thresholds is not None else Thresholds()
     return DriftReport(scores, MappingProxyType(binnings), rule, MappingProxyType(skipped))
 
@@ -313,12 +334,12 @@ def _histograms(
     bins: int,
     top_k: int,
     vocabulary_size: int,
-) -> tuple[Binning, Histogram, Histogram]:
-    """Fit the column's binning on ``ref`` and count both columns over it."""
+) -> tuple[Binning, Histogram, Histogram, Dispersion | None]:
+    """Fit the column's binning on ``ref``, count both columns, and (text) the dispersion."""
     if kind == "numeric":
         ref_values, cur_values = _floats(ref), _floats(cur)
         numeric = fit_numeric(ref_values, bins=bins)
-        return numeric, histogram(numeric, ref_values), histogram(numeric, cur_values)
+        return numeric, histogram(numeric, ref_values), histogram(numeric, cur_values), None
     if kind == "categorical":
         # pandas counts values in C; the stats layer then compares them as strings.
         ref_counts, cur_counts = _value_counts(ref), _value_counts(cur)
@@ -327,10 +348,12 @@ def _histograms(
             categorical,
             histogram_from_counts(categorical, ref_counts, missing=int(ref.isna().sum())),
             histogram_from_counts(categorical, cur_counts, missing=int(cur.isna().sum())),
+            None,
         )
     ref_labels, cur_labels = _labels(ref), _labels(cur)
     tokens = fit_tokens(ref_labels, top_k=vocabulary_size)
-    return tokens, histogram(tokens, ref_labels), histogram(tokens, cur_labels)
+    ref_hist, moments = token_documents(tokens, ref_labels)
+    return tokens, ref_hist, histogram(tokens, cur_labels), document_dispersion(moments)
 
 
 def _value_counts(series: pd.Series[Any]) -> dict[Any, int]:
