@@ -93,7 +93,8 @@ def test_an_autocorrelated_series_that_really_moves_is_paged(
         {"name": "ar", "source": {"url": url}, "table": "series", "timestamp": "ts"}
     )
     done = backfill(monitor, DAY0 + timedelta(days=9), DAY0 + timedelta(days=11), store=results)
-    (before, shifted) = done
+    (unchanged, shifted) = done
+    assert not unchanged.drifted
     assert shifted.drifted == ("x",) and shifted.max_severity != "ok"
     (x,) = shifted.summary().features
     assert x.test in ("quasi_f", "g") and x.n_current == per_day
