@@ -104,6 +104,22 @@ def judge_window(
         notes.append("too few rows, not judged: " + ", ".join(short))
         if not any(s.enough_data for s in scores):
             status = "insufficient_data"
+    few = [
+        f"{s.feature} ({s.current.n} live, {s.reference.n} reference)"
+        for s in scores
+        if s.enough_data and min(s.current.n, s.reference.n) < s.thresholds.few_rows
+    ]
+    if few:
+        notes.append(
+            "few rows, judged with an exact test where counts are small: " + ", ".join(few)
+        )
+    moved = [
+        f"{s.feature} ({s.missing_reference_rate:.1%} -> {s.missing_current_rate:.1%})"
+        for s in scores
+        if s.missing_drifted
+    ]
+    if moved:
+        notes.append("missing rate changed: " + ", ".join(moved))
     crowded = _crowded_tails(scores)
     if crowded:
         notes.append("most values outside the kept bins: " + "; ".join(crowded))

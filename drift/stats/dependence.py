@@ -220,7 +220,8 @@ def window_dispersion(
     phi, df0, spread, j = found
     level = pretest if pretest is None or j >= 5 else min(pretest, FEW_WINDOWS_LEVEL)
     if level is not None and chi2_sf(phi * df0, round(df0)) >= level:
-        return INDEPENDENT
+        # Independent rows, but say how many windows showed it.
+        return Dispersion(phi=1.0, df=math.inf, source="independent", units=j)
     return Dispersion(phi=phi, df=df0 / spread, source="reference_windows", units=j, spread=spread)
 
 

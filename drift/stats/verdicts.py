@@ -267,7 +267,12 @@ def score_notes(
 ) -> tuple[str, ...]:
     """A score's notes: the dispersion assumed, few rows, Monte Carlo, a moved missing rate."""
     notes: list[str] = []
-    if disp.source == "independent":
+    if disp.source == "independent" and disp.units:
+        notes.append(
+            f"independent rows: the {disp.units} reference windows vary no more than "
+            "independent rows would"
+        )
+    elif disp.source == "independent":
         notes.append("independent rows assumed: the reference has no time or document structure")
     elif disp.source == "reference_windows":
         notes.append(
