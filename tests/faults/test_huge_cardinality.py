@@ -73,7 +73,7 @@ CHILD = textwrap.dedent(
     result = run_window(monitor, *window, store=store)
     done.set()
     sampler.join()
-    print(json.dumps({"rise_mb": (peak - before) / 2**20, "summary": result.summary()}))
+    print(json.dumps({"rise_mb": (peak - before) / 2**20, "summary": result.summary().to_dict()}))
     """
 )
 
