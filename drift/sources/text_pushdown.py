@@ -47,6 +47,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from drift.sources.dialects import Dialect
 from drift.sources.predicates import Target
 from drift.stats.binning import TokenBinning
+from drift.stats.documents import DOCUMENT_GROUPS, DocumentMoments
 from drift.stats.histogram import UNSEEN_KEEP, Histogram
 
 #: Dialects whose SQL can split text into tokens.
@@ -98,41 +99,39 @@ def _ascii_window(
     where: ColumnElement[bool],
     target: Target,
     dialect: Dialect,
-) -> tuple[int, bool]:
-    """Missing documents of the window, and whether every other one is ASCII."""
+) -> tuple[int, int, bool]:
+    """Missing and present documents of the window, and whether every present one is ASCII."""
     if dialect.name == "postgresql":
         encoding = conn.execute(sa.text("SELECT current_setting('server_encoding')")).scalar_one()
         if str(encoding).upper() not in ("UTF8", "UTF-8"):
-            return 0, False
+            return 0, 0, False
     doc = _document(dialect, target.value)
     present = sa.not_(target.is_missing)
     query = (
         sa.select(
             sa.func.sum(sa.case((target.is_missing, 1), else_=0)),
             sa.func.sum(sa.case((sa.and_(present, _non_ascii(dialect, doc)), 1), else_=0)),
+            sa.func.count(),
         )
         .select_from(source)
         .where(where)
     )
-    missing_count, non_ascii = conn.execute(query).one()
-    return int(missing_count or 0), not non_ascii
+    missing_count, non_ascii, rows = conn.execute(query).one()
+    missing_count = int(missing_count or 0)
+    return missing_count, int(rows or 0) - missing_count, not non_ascii
 
 
-def _token_counts(
-    source: sa.FromClause,
-    where: ColumnElement[bool],
-    target: Target,
-    binning: TokenBinning,
-    dialect: Dialect,
-) -> sa.Subquery:
-    """``(tok, n)``: every token of the window's documents with its count."""
-    doc = _document(dialect, target.value)
+def _token(
+    dialect: Dialect, binning: TokenBinning, document: ColumnElement[Any]
+) -> ColumnElement[str]:
+    """The set-returning expression of ``document``'s tokens (one row per token)."""
+    doc = _document(dialect, document)
     if binning.lowercase:
         doc = sa.func.lower(doc)
     tokenizer = binning.tokenizer
     if dialect.name == "duckdb":
         pattern = sa.literal(_pattern(tokenizer), literal_execute=True)
-        token = sa.func.unnest(sa.func.regexp_extract_all(doc, pattern))
+        token: ColumnElement[str] = sa.func.unnest(sa.func.regexp_extract_all(doc, pattern))
     elif tokenizer == "regex":
         # Under COLLATE "C" PostgreSQL's \W is exactly [^A-Za-z0-9_] (its C-locale
         # classes are ASCII-only), and 2-3x faster than spelling the class out.
@@ -144,8 +143,19 @@ def _token_counts(
         for space in _SPACE[:-1]:
             blanks = sa.func.replace(blanks, space, " ")
         token = sa.func.unnest(sa.func.string_to_array(blanks, " "))
+    return token
+
+
+def _token_counts(
+    source: sa.FromClause,
+    where: ColumnElement[bool],
+    target: Target,
+    binning: TokenBinning,
+    dialect: Dialect,
+) -> sa.Subquery:
+    """``(tok, n)``: every token of the window's documents with its count."""
     tokens = (
-        sa.select(token.label("tok"))
+        sa.select(_token(dialect, binning, target.value).label("tok"))
         .select_from(source)
         .where(sa.and_(where, sa.not_(target.is_missing)))
         .subquery("tokens")
@@ -169,7 +179,7 @@ def fit_vocabulary_sql(
     dialect: Dialect,
 ) -> TokenBinning | None:
     """The ``top_k`` most frequent tokens (count desc, then token), or None to stream."""
-    _, ascii_only = _ascii_window(conn, source, where, target, dialect)
+    _, _, ascii_only = _ascii_window(conn, source, where, target, dialect)
     if not ascii_only:
         return None
     counts = _token_counts(source, where, target, binning, dialect)
@@ -205,9 +215,10 @@ def count_tokens_sql(
 
     One ``GROUP BY`` query returns the vocabulary's counts, the
     out-of-vocabulary total and the ``UNSEEN_KEEP`` most frequent
-    out-of-vocabulary tokens; no document leaves the database.
+    out-of-vocabulary tokens; no document leaves the database. The
+    histogram's ``documents`` are the window's present documents.
     """
-    missing_count, ascii_only = _ascii_window(conn, source, where, target, dialect)
+    missing_count, documents, ascii_only = _ascii_window(conn, source, where, target, dialect)
     if not ascii_only:
         return None
     counts = _token_counts(source, where, target, binning, dialect)
@@ -233,4 +244,67 @@ def count_tokens_sql(
             bins[index[str(tok)]] = int(n)
         else:
             unseen[str(tok)] = int(n)
-    return Histogram(binning.labels, bins, missing_count, unseen)
+    return Histogram(binning.labels, bins, missing_count, unseen, documents=documents)
+
+
+def document_moments_sql(
+    conn: sa.Connection,
+    source: sa.FromClause,
+    where: ColumnElement[bool],
+    target: Target,
+    binning: TokenBinning,
+    dialect: Dialect,
+    groups: int = DOCUMENT_GROUPS,
+) -> DocumentMoments | None:
+    """The window's :class:`~drift.stats.documents.DocumentMoments` in SQL, or None to stream.
+
+    The relation needs no key: its present documents are numbered by
+    ``row_number() OVER ()`` (the document groups are that number modulo
+    ``groups``), tokenized as by :func:`count_tokens_sql`, and counted per
+    ``(document, token)``, every out-of-vocabulary token of a document in
+    one bin (``groups`` must be at least 1); each pair is joined with its
+    document's length ``t``. One ``GROUP BY group, bin`` then returns ``SUM(c)``, ``SUM(c * c)`` and
+    ``SUM(c * t)``, at most ``groups x k`` rows: the per-bin moments are
+    their sums over groups, and ``sum_d t_d^2`` is the sum of every
+    ``c * t``. No document leaves the database.
+    """
+    _, documents, ascii_only = _ascii_window(conn, source, where, target, dialect)
+    if not ascii_only:
+        return None
+    numbered = (
+        sa.select(sa.func.row_number().over().label("d"), target.value.label("doc"))
+        .select_from(source)
+        .where(sa.and_(where, sa.not_(target.is_missing)))
+        .subquery("documents")
+    )
+    tokens = sa.select(
+        numbered.c.d, _token(dialect, binning, numbered.c.doc).label("tok")
+    ).subquery("doc_tokens")
+    known = _in_vocabulary(dialect, tokens.c.tok, list(binning.vocabulary))
+    key = sa.case((known, tokens.c.tok), else_=sa.null()).label("key")
+    pairs = (
+        sa.select(tokens.c.d, key, sa.func.count().label("c"))
+        .where(tokens.c.tok != "")
+        .group_by(tokens.c.d, key)
+        .subquery("pairs")
+    )
+    lengths = (
+        sa.select(pairs.c.d, sa.func.sum(pairs.c.c).label("t"))
+        .group_by(pairs.c.d)
+        .subquery("lengths")
+    )
+    group = ((pairs.c.d - 1) % groups).label("g")
+    c, t = pairs.c.c, lengths.c.t
+    query = (
+        sa.select(group, pairs.c.key, sa.func.sum(c), sa.func.sum(c * c), sa.func.sum(c * t))
+        .select_from(pairs.join(lengths, pairs.c.d == lengths.c.d))
+        .group_by(group, pairs.c.key)
+    )
+    k = len(binning.labels)
+    index = {token: i for i, token in enumerate(binning.vocabulary)}
+    table = np.zeros((3, groups, k))
+    for g, tok, *sums in conn.execute(query):
+        column = k - 1 if tok is None else index[str(tok)]
+        table[:, int(g), column] += [float(v) for v in sums]
+    counts, squares, cross = table.sum(axis=1)
+    return DocumentMoments(documents, counts, squares, cross, float(cross.sum()), table[0])

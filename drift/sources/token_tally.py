@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
 import numpy as np
@@ -39,6 +39,10 @@ from drift.config import FeatureConfig
 from drift.config.tokenizer_files import TokenizerFileError, load_tokenizer
 from drift.errors import SourceError
 from drift.stats.binning import TokenBinning
+from drift.stats.tokens import tokenize
+
+#: The token labels of each present document of a chunk, one list per document.
+DocumentTokens = Callable[[Sequence[Any]], list[list[str]]]
 
 #: Prefix of ``TokenBinning.tokenizer`` for a Hugging Face tokenizer; the path follows.
 HF_PREFIX = "huggingface:"
@@ -139,8 +143,23 @@ class SubwordTally:
     def counts(self) -> Counter[str]:
         out: Counter[str] = Counter()
         for token_id in np.flatnonzero(self.by_id):
-            label = self.tokenizer.id_to_token(int(token_id))
-            out[label if label is not None else f"<id {token_id}>"] += int(self.by_id[token_id])
+            out[self.label(int(token_id))] += int(self.by_id[token_id])
+        return out
+
+    def label(self, token_id: int) -> str:
+        """The label of one token id: its string, or ``<id N>`` when it has none."""
+        label = self.tokenizer.id_to_token(token_id)
+        return label if label is not None else f"<id {token_id}>"
+
+    def documents(self, values: Sequence[Any]) -> list[list[str]]:
+        """The token labels of each document (not counted)."""
+        docs = [as_text(v, self.feature) for v in values]
+        if not docs:
+            return []
+        labels: dict[int, str] = {}
+        out = []
+        for encoding in self._encode(docs, add_special_tokens=False):
+            out.append([labels.get(i) or labels.setdefault(i, self.label(i)) for i in encoding.ids])
         return out
 
 
@@ -159,7 +178,8 @@ class IdTally:
             f"ids ({why}): {shown}"
         )
 
-    def _ids(self, stored: Any) -> list[Any]:
+    def parse(self, stored: Any) -> list[Any]:
+        """The ids of one stored value (not checked to be integers; :meth:`add` checks)."""
         value = stored
         if isinstance(value, bytes | bytearray | memoryview):
             value = as_text(value, self.feature)
@@ -175,7 +195,7 @@ class IdTally:
         return list(value)
 
     def add(self, values: Sequence[Any]) -> None:
-        lists = [self._ids(v) for v in values]
+        lists = [self.parse(v) for v in values]
         flat = [i for ids in lists for i in ids]
         if not flat:
             return
@@ -194,3 +214,38 @@ class IdTally:
 
     def counts(self) -> Counter[str]:
         return Counter({str(token_id): n for token_id, n in self.by_id.items()})
+
+
+def document_tokens(binning: TokenBinning, feature: str) -> DocumentTokens:
+    """Each document's token labels, as the tallies label them, for per-document moments.
+
+    The labels of one document are those its tally would count: the words
+    of :func:`drift.stats.tokenize`, the subword strings of a tokenizer.json
+    (``id_to_token``), or the decimal strings of stored ids.
+    """
+    if binning.tokenizer == IDS:
+        ids = IdTally(feature)
+
+        def stored(values: Sequence[Any]) -> list[list[str]]:
+            lists = [ids.parse(v) for v in values]
+            ids.add(values)  # validates every id as the histogram's count does
+            ids.by_id.clear()
+            return [[str(i) for i in found] for found in lists]
+
+        return stored
+    if binning.tokenizer.startswith(HF_PREFIX):
+        subwords = SubwordTally(binning.tokenizer.removeprefix(HF_PREFIX), feature)
+        return subwords.documents
+
+    def words(values: Sequence[Any]) -> list[list[str]]:
+        return [
+            tokenize(
+                as_text(v, feature),
+                tokenizer=binning.tokenizer,
+                lowercase=binning.lowercase,
+                ngram=binning.ngram,
+            )
+            for v in values
+        ]
+
+    return words

@@ -117,6 +117,13 @@ def test_counts_equal_tokenizing_the_rows_in_memory(
     lo, hi = (w.replace(tzinfo=None) for w in LIVE)
     assert hist.missing == sum(1 for r in rows if lo <= r["ts"] < hi and r["prompt"] is None)
     assert src.histograms({"prompt": binning}, *LIVE, pushdown=False)["prompt"] == hist
+    moments = src.document_moments({"prompt": binning}, *LIVE)["prompt"]
+    assert moments.counts.tolist() == hist.counts.tolist()
+    assert (
+        moments.documents
+        == hist.documents
+        == sum(1 for r in rows if lo <= r["ts"] < hi and r["prompt"] is not None)
+    )
     engine.dispose()
 
 

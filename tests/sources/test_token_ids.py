@@ -93,6 +93,9 @@ def check(engine: sa.Engine, ids: list[list[int] | None], rows: list[dict[str, A
             sum(n for t, n in live.items() if t not in binning.vocabulary),
         ]
         assert hist.counts[-1] > 0
+        moments = src.document_moments({"ids": binning}, *LIVE)["ids"]
+        assert moments.counts.tolist() == hist.counts.tolist()
+        assert moments.documents == hist.documents == hist.rows
         lo, hi = (w.replace(tzinfo=None) for w in LIVE)
         assert hist.missing == sum(
             1 for v, r in zip(ids, rows, strict=True) if v is None and lo <= r["ts"] < hi
