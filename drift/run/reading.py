@@ -8,17 +8,18 @@ reads the window again in one statement).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
 
-from drift.config import FeatureConfig, MonitorConfig, SourceConfig
+from drift.config import FeatureConfig, MonitorConfig
 from drift.config.windows import reference_window
 from drift.errors import SourceError
 from drift.sources import SqlSource, open_source
+from drift.sources.engine import EngineFactory
 from drift.stats import Histogram
 from drift.stats.binning import Binning
 
@@ -31,8 +32,6 @@ __all__ = [
     "read_histograms",
 ]
 
-#: Builds the engine of a source (the Airflow layer resolves ``conn_id`` here).
-EngineFactory = Callable[[SourceConfig], sa.Engine]
 
 
 def snapshot_reads(engine: sa.Engine) -> sa.Engine:

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from drift.config import SourceConfig
 from drift.errors import SourceError
 
+#: Builds the engine of a source (the Airflow layer resolves ``conn_id`` here).
 EngineFactory = Callable[[SourceConfig], sa.Engine]
 
 
