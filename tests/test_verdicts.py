@@ -212,3 +212,33 @@ def test_the_nile_before_and_after_1899_is_judged_and_flagged(
     (volume,) = result.scores
     assert (volume.reference.n, volume.current.n) == (28, 72)
     assert volume.enough_data and volume.drifted
+
+
+def test_a_column_that_starts_missing_alerts_and_says_so(
+    tmp_path: Path, results: ResultsStore
+) -> None:
+    # 30% of live values missing, from none: the bins do not move, the missing rate does.
+    rng = np.random.default_rng(11)
+    per_day, days = 500, 9
+    url = f"sqlite:///{tmp_path / 'source.db'}"
+    rows = []
+    for i in range(per_day * days):
+        late = i >= per_day * (days - 1)
+        value = None if late and rng.random() < 0.3 else float(rng.normal())
+        ts = DAY0 + timedelta(seconds=i * 86_400 / per_day)
+        rows.append({"ts": ts.replace(tzinfo=None), "x": value})
+    _write(url, "series", {"ts": sa.DateTime, "x": sa.Float}, rows)
+    monitor = parse_monitor(
+        {"name": "gaps", "source": {"url": url}, "table": "series", "timestamp": "ts"}
+    )
+    end = DAY0 + timedelta(days=days)
+    result = run_window(monitor, end - timedelta(days=1), end, store=results, notify=False)
+    (x,) = result.summary().features
+    assert x.missing_drifted and x.missing_reference_rate == 0.0
+    assert 0.25 < x.missing_rate < 0.35
+    assert result.error is not None and "missing rate changed: x (0.0% ->" in result.error
+    (alert,) = results.open_alerts("gaps")
+    assert alert.severity == "warn"
+    assert alert.message is not None and "missing values changed: 0.0% in the reference" in (
+        alert.message
+    )
