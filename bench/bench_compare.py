@@ -6,6 +6,9 @@ Measures, in one run and on the same data:
   reference, count both frames, score);
 - the numpy floor: ``np.histogram`` of the same 40 columns on the same edges
   (and, for reference, a hand-written ``searchsorted`` + ``bincount`` pass);
+- with ``--baseline-src DIR``: the same ``compare`` from another source tree
+  (e.g. ``git worktree add /tmp/old <commit>``), in the same run, to hold a
+  change to a speed target relative to before;
 - Evidently's ``DataDriftPreset(method="kl_div")``, in its own virtualenv
   (``bench/.venv-evidently``: Evidently needs pandas < 3), in a subprocess.
 
@@ -26,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -126,13 +130,19 @@ def make_data(rows: int) -> None:
     np.save(DATA / "current.npy", cur)
 
 
-def measure(python: Path | str, which: str, repeat: int) -> dict[str, float]:
+def measure(
+    python: Path | str, which: str, repeat: int, src: Path | None = None
+) -> dict[str, float]:
+    env = dict(os.environ)
+    if src is not None:  # import drift from that tree instead of the installed one
+        env["PYTHONPATH"] = str(src)
     out = subprocess.run(
         [str(python), "-c", WORKER, which, str(DATA), str(repeat)],
         check=True,
         capture_output=True,
         text=True,
-        cwd=HERE.parent,
+        cwd=HERE.parent if src is None else src,
+        env=env,
     )
     result: dict[str, float] = json.loads(out.stdout.strip().splitlines()[-1])
     return result
@@ -143,12 +153,17 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--skip-evidently", action="store_true")
+    parser.add_argument("--baseline-src", type=Path, help="another source tree's compare()")
     args = parser.parse_args()
     make_data(args.rows)
     results = {
         name: measure(sys.executable, name, args.repeat)
         for name in ("drift", "numpy-histogram", "numpy-searchsorted")
     }
+    if args.baseline_src is not None:
+        results["drift@baseline"] = measure(
+            sys.executable, "drift", args.repeat, args.baseline_src.resolve()
+        )
     if not args.skip_evidently:
         if not EVIDENTLY_PYTHON.exists():
             raise SystemExit(f"{EVIDENTLY_PYTHON} is missing; see this file's docstring.")
