@@ -69,6 +69,9 @@ def alert_message(
             f"missing values changed: {feature.missing_reference_rate:.1%} in the reference, "
             f"{feature.missing_rate:.1%} now (p {_fmt(feature.missing_p_adjusted, 3)})"
         )
+    outside = _outside(feature)
+    if outside:
+        lines.append(outside)
     if feature.dispersion > 1:
         lines.append(
             f"test: {feature.test}, allowing {feature.dispersion:.3g}x the variance of "
@@ -81,6 +84,17 @@ def alert_message(
         lines.append("new values: " + ", ".join(f"{k} ({v})" for k, v in feature.unseen.items()))
     lines.append(f"details: {run_link(monitor, summary.run_id)}")
     return title, "\n".join(lines)
+
+
+def _outside(feature: FeatureSummary) -> str | None:
+    """The live values outside the reference range, when there are any."""
+    share, low, high = feature.outside_range, feature.reference_min, feature.reference_max
+    if not share or low is None or high is None:
+        return None
+    return (
+        f"{share:.1%} of live values outside the reference range [{low:.4g}, {high:.4g}]: "
+        f"{feature.below_range} below, {feature.above_range} above"
+    )
 
 
 def _sizes(feature: FeatureSummary) -> str:

@@ -54,7 +54,11 @@ class FeatureSummary:
     ``missing_rate``). ``n_current`` and ``n_reference`` count rows (documents for text);
     ``tokens_current`` and ``tokens_reference`` count tokens of text features
     (``None`` for other kinds). ``metrics`` holds NaN and infinities as
-    ``None``.
+    ``None``. For numeric features whose baseline knows the reference's
+    observed range ``[reference_min, reference_max]``, ``below_range`` and
+    ``above_range`` count the live values outside it and
+    :attr:`outside_range` is their share of the live values; a finding,
+    reported, that changes no verdict.
     """
 
     feature: str
@@ -80,6 +84,18 @@ class FeatureSummary:
     missing_reference_rate: float | None = None
     missing_p_adjusted: float | None = None
     missing_drifted: bool = False
+    reference_min: float | None = None
+    reference_max: float | None = None
+    below_range: int = 0
+    above_range: int = 0
+
+    @property
+    def outside_range(self) -> float | None:
+        """Share of live values outside the reference range (``None`` if no range is known)."""
+        if self.reference_min is None or self.reference_max is None:
+            return None
+        outside = self.below_range + self.above_range
+        return outside / self.n_current if self.n_current else 0.0
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready."""
@@ -107,6 +123,11 @@ class FeatureSummary:
             "missing_reference_rate": self.missing_reference_rate,
             "missing_p_adjusted": self.missing_p_adjusted,
             "missing_drifted": self.missing_drifted,
+            "reference_min": self.reference_min,
+            "reference_max": self.reference_max,
+            "below_range": self.below_range,
+            "above_range": self.above_range,
+            "outside_range": self.outside_range,
         }
 
     @classmethod
@@ -138,6 +159,10 @@ class FeatureSummary:
             missing_reference_rate=data.get("missing_reference_rate"),
             missing_p_adjusted=data.get("missing_p_adjusted"),
             missing_drifted=bool(data.get("missing_drifted", False)),
+            reference_min=data.get("reference_min"),
+            reference_max=data.get("reference_max"),
+            below_range=int(data.get("below_range", 0)),
+            above_range=int(data.get("above_range", 0)),
         )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
+from typing import Any
 
 from drift.alerts.types import BinShare, FeatureSummary, finite
 from drift.config import MonitorConfig
@@ -83,7 +84,21 @@ def feature_summary(score: FeatureScore, *, top: int = 5) -> FeatureSummary:
         missing_reference_rate=finite(score.missing_reference_rate),
         missing_p_adjusted=finite(score.missing_p_adjusted),
         missing_drifted=bool(score.missing_drifted),
+        **_range_fields(score),
     )
+
+
+def _range_fields(score: FeatureScore) -> dict[str, Any]:
+    """The reference range and the live values outside it (numeric features that know it)."""
+    bounds = score.current.value_range
+    if bounds is None:
+        return {}
+    return {
+        "reference_min": bounds[0],
+        "reference_max": bounds[1],
+        "below_range": score.current.below,
+        "above_range": score.current.above,
+    }
 
 
 class Attempt:

@@ -73,6 +73,21 @@ def numeric_bins(target: Target, binning: NumericBinning) -> list[ColumnElement[
     return conditions
 
 
+def outside_range(target: Target, binning: Binning) -> list[ColumnElement[bool]]:
+    """``[x < low, x > high]`` over non-missing values, for a numeric binning with a range.
+
+    Empty when the binning has no reference range (or is not numeric). A
+    missing value (NULL, NaN) is never outside; ``-inf`` and ``+inf`` are.
+    """
+    bounds = binning.value_range if isinstance(binning, NumericBinning) else None
+    if bounds is None:
+        return []
+    present = sa.not_(target.is_missing)
+    low: ColumnElement[float] = sa.literal(bounds[0], sa.Double())
+    high: ColumnElement[float] = sa.literal(bounds[1], sa.Double())
+    return [sa.and_(present, target.value < low), sa.and_(present, target.value > high)]
+
+
 def categorical_bins(target: Target, binning: CategoricalBinning) -> list[ColumnElement[bool]]:
     """One condition per category, then the "other" bin."""
     present = sa.not_(target.is_missing)

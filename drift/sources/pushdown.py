@@ -6,6 +6,9 @@ differences of those running counts. That is the same partition as the
 per-bin conditions of :func:`drift.sources.predicates.numeric_bins` (NULL
 and NaN are below no cut, a NaN is never in a bin), at a third of the work
 of testing ``c_{i-1} <= x < c_i`` and "not missing" for every bin.
+A numeric binning that knows the reference range adds two counts, of the
+non-missing values below its minimum and above its maximum
+(:func:`drift.sources.predicates.outside_range`).
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ import numpy.typing as npt
 import sqlalchemy as sa
 from sqlalchemy.sql.elements import ColumnElement
 
-from drift.sources.predicates import Target, bin_conditions
+from drift.sources.predicates import Target, bin_conditions, outside_range
 from drift.stats.binning import Binning, CategoricalBinning, NumericBinning
 from drift.stats.histogram import UNSEEN_KEEP, Histogram
 
@@ -61,7 +64,9 @@ class BinLayout:
 
     The aggregates of a feature are its missing count, then either one count
     per bin or, for numeric bins with increasing cuts, the running counts
-    ``#(x < c_i)`` (see the module docstring).
+    ``#(x < c_i)`` (see the module docstring); ``width`` of them. A numeric
+    binning with a reference range (``ranged``) is followed by two more:
+    the values below and above it.
     """
 
     target: Target
@@ -69,6 +74,41 @@ class BinLayout:
     position: int
     width: int
     cumulative: bool
+    ranged: bool = False
+
+    def histogram(
+        self,
+        counts: npt.NDArray[np.int64],
+        missing_count: int,
+        unseen: dict[str, int],
+        outside: Sequence[int] = (0, 0),
+    ) -> Histogram:
+        """The histogram of one window from its decoded counts."""
+        bounds = self.binning.value_range if isinstance(self.binning, NumericBinning) else None
+        below, above = (int(outside[0]), int(outside[1])) if self.ranged else (0, 0)
+        return Histogram(
+            self.binning.labels,
+            counts,
+            missing_count,
+            unseen,
+            below=below,
+            above=above,
+            value_range=bounds,
+        )
+
+    def outside(self, values: Sequence[int]) -> tuple[int, int]:
+        """Values below and above the reference range, from a row of sums."""
+        if not self.ranged:
+            return 0, 0
+        end = self.position + self.width
+        return int(values[end]), int(values[end + 1])
+
+    def outside_rows(self, table: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+        """:meth:`outside` for every row of ``table``: a ``(rows, 2)`` array."""
+        if not self.ranged:
+            return np.zeros((table.shape[0], 2), dtype=np.int64)
+        end = self.position + self.width
+        return table[:, end : end + 2]
 
     def decode(self, rows: int, values: Sequence[int]) -> tuple[npt.NDArray[np.int64], int]:
         """Bin counts and missing count from ``values`` (a row of all features' sums)."""
@@ -114,7 +154,10 @@ def bin_aggregates(
         position = first + len(aggregates)
         aggregates.append(_count_if(target.is_missing))
         aggregates.extend(_count_if(c) for c in conditions)
-        layouts.append(BinLayout(target, binning, position, 1 + len(conditions), cumulative))
+        outside = outside_range(target, binning)
+        aggregates.extend(_count_if(c) for c in outside)
+        width = 1 + len(conditions)
+        layouts.append(BinLayout(target, binning, position, width, cumulative, bool(outside)))
     return aggregates, layouts
 
 
@@ -127,7 +170,8 @@ def count_bins(
     """Row count and histograms of every target over the window, in one query.
 
     Each feature contributes ``SUM(CASE WHEN <condition> THEN 1 ELSE 0 END)``
-    for its missing values and per bin (per cut for numeric features);
+    for its missing values and per bin (per cut for numeric features, plus
+    the values outside the reference range);
     categorical features whose "other" bin is not empty get a second small
     query naming the most frequent unseen values.
     """
@@ -143,7 +187,7 @@ def count_bins(
         unseen: dict[str, int] = {}
         if isinstance(binning, CategoricalBinning) and counts[-1] > 0:
             unseen = top_values(conn, source, where, target, binning.categories, UNSEEN_KEEP)
-        out[target.name] = Histogram(binning.labels, counts, missing_count, unseen)
+        out[target.name] = layout.histogram(counts, missing_count, unseen, layout.outside(values))
     return rows, out
 
 

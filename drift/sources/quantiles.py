@@ -13,7 +13,10 @@ percentile functions is ``(position - 0.5) / n``, whose ``ceil(p * n)`` is
 the position whatever the floating-point rounding.
 
 The cuts are actual values of the reference, deduplicated (ties and constant
-columns give fewer bins). NULL, NaN and +/-inf take no part in the fit.
+columns give fewer bins). NULL, NaN and +/-inf take no part in the fit. The
+same first query gives the finite minimum and maximum, which every binning
+keeps as the reference range (``NumericBinning.low``/``high``), fixed
+``edges`` included, as :func:`drift.stats.fitting.fit_numeric` does.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from drift.sources.dialects import Dialect
 from drift.sources.predicates import finite
 from drift.sources.pushdown import run_aggregates
+from drift.stats.binning import NumericBinning
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +42,7 @@ class NumericFit:
     column: ColumnElement[Any]
     bins: int
     strategy: str
+    edges: tuple[float, ...] | None = None
 
 
 def positions(n: int, bins: int) -> list[int]:
@@ -57,19 +62,21 @@ def _unique(values: Sequence[Any]) -> tuple[float, ...]:
     return tuple(sorted({float(v) for v in values if v is not None}))
 
 
-def fit_cuts(
+def fit_binnings(
     conn: sa.Connection,
     source: sa.FromClause,
     where: ColumnElement[bool],
     fits: Sequence[NumericFit],
     dialect: Dialect,
-) -> dict[str, tuple[float, ...]]:
-    """Interior cut points of every feature in ``fits`` over the window.
+) -> dict[str, NumericBinning]:
+    """The binning of every feature in ``fits`` over the window, with its range.
 
     ``quantile`` features get equal-count cuts (definition in the module
     docstring), ``uniform`` ones ``bins - 1`` equally spaced cuts between the
-    finite minimum and maximum. An empty or constant reference gives no
-    uniform cut and one quantile cut at most.
+    finite minimum and maximum, and features with ``edges`` those edges. An
+    empty or constant reference gives no uniform cut and one quantile cut at
+    most. Every binning keeps the finite minimum and maximum as ``low`` and
+    ``high`` (``None`` for a reference without a finite value).
     """
     aggregates: list[ColumnElement[Any]] = []
     for fit in fits:
@@ -78,10 +85,14 @@ def fit_cuts(
         aggregates += [sa.func.sum(sa.case((ok, 1), else_=0)), sa.func.min(kept), sa.func.max(kept)]
     stats = run_aggregates(conn, source, where, aggregates)
     cuts: dict[str, tuple[float, ...]] = {}
+    ranges: dict[str, tuple[float, float] | None] = {}
     wanted: list[tuple[NumericFit, int, list[int]]] = []
     for i, fit in enumerate(fits):
         n, lo, hi = int(stats[3 * i] or 0), stats[3 * i + 1], stats[3 * i + 2]
-        if n == 0:
+        ranges[fit.name] = (float(lo), float(hi)) if n else None
+        if fit.edges is not None:
+            cuts[fit.name] = tuple(float(e) for e in fit.edges)
+        elif n == 0:
             cuts[fit.name] = ()
         elif fit.strategy == "uniform":
             low, high = float(lo), float(hi)
@@ -91,7 +102,15 @@ def fit_cuts(
             wanted.append((fit, n, positions(n, fit.bins)))
     if wanted:
         cuts.update(_order_statistics(conn, source, where, wanted, dialect))
-    return cuts
+    out: dict[str, NumericBinning] = {}
+    for fit in fits:
+        bounds = ranges[fit.name]
+        out[fit.name] = NumericBinning(
+            cuts[fit.name],
+            low=None if bounds is None else bounds[0],
+            high=None if bounds is None else bounds[1],
+        )
+    return out
 
 
 def _order_statistics(

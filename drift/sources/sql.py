@@ -15,7 +15,7 @@ from drift.errors import SourceError
 from drift.sources.dialects import dialect_of
 from drift.sources.predicates import Target, is_number_column, missing
 from drift.sources.pushdown import count_bins, top_values
-from drift.sources.quantiles import NumericFit, fit_cuts
+from drift.sources.quantiles import NumericFit, fit_binnings
 from drift.sources.relation import (
     Relation,
     TimestampStyle,
@@ -34,13 +34,7 @@ from drift.sources.windowed import (
     window_index,
     windows_per_query,
 )
-from drift.stats.binning import (
-    Binning,
-    CategoricalBinning,
-    Kind,
-    NumericBinning,
-    TokenBinning,
-)
+from drift.stats.binning import Binning, CategoricalBinning, Kind, TokenBinning
 from drift.stats.histogram import Histogram
 
 
@@ -214,8 +208,9 @@ class SqlSource:
         """Fit each feature's binning on the reference window, in the database.
 
         Numeric: quantile cuts (see :mod:`drift.sources.quantiles`), uniform
-        cuts or the fixed ``edges``. Categorical: the ``top_k`` most frequent
-        values as strings (``GROUP BY ... ORDER BY count DESC LIMIT k``).
+        cuts or the fixed ``edges``, with the finite minimum and maximum.
+        Categorical: the ``top_k`` most frequent values as strings
+        (``GROUP BY ... ORDER BY count DESC LIMIT k``).
         Text: the ``top_k`` most frequent tokens, counted by one ``GROUP BY``
         where :mod:`drift.sources.text_pushdown` allows it (PostgreSQL and
         DuckDB, ``regex``/``whitespace`` tokenizers, ``ngram`` 1, an ASCII
@@ -237,13 +232,11 @@ class SqlSource:
             source = relation.selectable
             fits = []
             for f in resolved:
-                if f.kind == "numeric" and f.edges is not None:
-                    out[f.name] = NumericBinning(tuple(f.edges))
-                elif f.kind == "numeric":
+                if f.kind == "numeric":
                     column = self._target(relation, f.name, "numeric").value
-                    fits.append(NumericFit(f.name, column, f.bins, f.strategy))
-            cuts = fit_cuts(conn, source, where, fits, self.dialect) if fits else {}
-            out.update({name: NumericBinning(c) for name, c in cuts.items()})
+                    edges = None if f.edges is None else tuple(f.edges)
+                    fits.append(NumericFit(f.name, column, f.bins, f.strategy, edges))
+            out.update(fit_binnings(conn, source, where, fits, self.dialect) if fits else {})
             for f in resolved:
                 kind = f.kind or "numeric"
                 if kind == "categorical":

@@ -173,14 +173,18 @@ class _Counter:
         self.unseen: Counter[str] = Counter()
         self.tally = tally(binning, name) if isinstance(binning, TokenBinning) else None
         self.index = {label: i for i, label in enumerate(binning.labels[:-1])}
+        self.outside = np.zeros(2, dtype=np.int64)  # numeric: below, above the reference range
 
     def add(self, values: list[Any], missing: list[Any]) -> None:
         binning = self.binning
         if isinstance(binning, NumericBinning):
             present = [float(v) for v, m in zip(values, missing, strict=True) if not m]
             self.missing += len(values) - len(present)
-            bins = np.searchsorted(np.asarray(binning.cuts, dtype=np.float64), present, "right")
+            arr = np.asarray(present, dtype=np.float64)
+            bins = np.searchsorted(np.asarray(binning.cuts, dtype=np.float64), arr, "right")
             self.counts += np.bincount(bins, minlength=self.counts.size)
+            if (bounds := binning.value_range) is not None:
+                self.outside += (np.sum(arr < bounds[0]), np.sum(arr > bounds[1]))
             return
         if self.tally is not None:
             # Token counts are kept per token and put in bins once, in histogram().
@@ -208,7 +212,17 @@ class _Counter:
                 if i == other:
                     self.unseen[token] += n
             self.tally = None
-        return Histogram(self.binning.labels, self.counts, self.missing, self.unseen)
+        bounds = self.binning.value_range if isinstance(self.binning, NumericBinning) else None
+        below, above = (int(c) for c in self.outside)
+        return Histogram(
+            self.binning.labels,
+            self.counts,
+            self.missing,
+            self.unseen,
+            below=below,
+            above=above,
+            value_range=bounds,
+        )
 
 
 def stream_histograms(

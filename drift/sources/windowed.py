@@ -30,8 +30,10 @@ Two ways to compute the index:
   ``CASE WHEN ts >= bound`` built from the very comparisons of the window
   filter, about ``log2(n)`` comparisons a row, exact by construction.
 
-Windows without rows get histograms of zeros; each window equals what
-:func:`drift.sources.pushdown.count_bins` gives for it alone.
+The counts outside a numeric feature's reference range are two more
+aggregates of the same query. Windows without rows get histograms of zeros;
+each window equals what :func:`drift.sources.pushdown.count_bins` gives for
+it alone.
 """
 
 from __future__ import annotations
@@ -287,13 +289,16 @@ def count_bins_by_window(
     for layout in layouts:
         name, binning = layout.target.name, layout.binning
         counts, missing_counts = layout.decode_rows(table)
+        outside = layout.outside_rows(table)
         unseen: list[dict[str, int]] = [{} for _ in range(windows)]
         if isinstance(binning, CategoricalBinning) and bool(np.any(counts[:, -1] > 0)):
             unseen = _unseen_by_window(
                 conn, joined, key, where, windows, layout.target, binning.categories
             )
         for w in range(windows):
-            hists[w][name] = Histogram(binning.labels, counts[w], int(missing_counts[w]), unseen[w])
+            hists[w][name] = layout.histogram(
+                counts[w], int(missing_counts[w]), unseen[w], outside[w].tolist()
+            )
     return hists
 
 

@@ -10,7 +10,9 @@ Bin rules (the SQL sources reproduce them exactly):
 - numeric, with interior cut points ``c_1 < ... < c_{k-1}``: value ``x`` goes
   to bin ``i = #{j : c_j <= x}`` (``numpy.searchsorted(cuts, x, "right")``),
   so the outer bins are open: ``(-inf, c_1)`` and ``[c_{k-1}, +inf]``.
-  NaN and None are missing; +/-inf land in the outer bins.
+  NaN and None are missing; +/-inf land in the outer bins. A fitted numeric
+  binning also keeps the reference's observed finite ``low`` and ``high``,
+  so every window can count its values below and above that range.
 - categorical: the reference's top-k categories (compared as strings) plus
   one last "other" bin for everything else. None/NaN is missing.
 - tokens: the reference's top-K tokens (or n-grams) plus one last
@@ -19,8 +21,9 @@ Bin rules (the SQL sources reproduce them exactly):
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from itertools import pairwise
 from typing import Any, Literal
 
@@ -39,10 +42,34 @@ class NumericBinning:
     """Bins of a numeric feature, given by interior cut points.
 
     ``cuts`` of length ``k - 1`` give ``k`` bins; an empty ``cuts`` is one bin.
+    ``low`` and ``high`` are the smallest and largest finite reference values
+    (``None`` when unknown: fixed edges without values, an older stored spec);
+    they change no bin (nor equality: two binnings with the same cuts are
+    equal), only what :func:`drift.stats.counting.histogram` counts as
+    outside the reference range.
     """
 
     cuts: tuple[float, ...]
     kind: Literal["numeric"] = "numeric"
+    low: float | None = field(default=None, compare=False)
+    high: float | None = field(default=None, compare=False)
+
+    def __post_init__(self) -> None:
+        if (self.low is None) != (self.high is None):
+            raise ValueError("`low` and `high` must be given together.")
+        if self.low is not None and self.high is not None:
+            low, high = float(self.low), float(self.high)
+            if not (math.isfinite(low) and math.isfinite(high) and low <= high):
+                raise ValueError(f"the reference range must be finite, low <= high: {low}, {high}")
+            object.__setattr__(self, "low", low)
+            object.__setattr__(self, "high", high)
+
+    @property
+    def value_range(self) -> tuple[float, float] | None:
+        """``(low, high)``, the reference's observed finite range, or ``None``."""
+        if self.low is None or self.high is None:
+            return None
+        return (self.low, self.high)
 
     @property
     def labels(self) -> tuple[str, ...]:
@@ -57,7 +84,10 @@ class NumericBinning:
 
     def to_spec(self) -> dict[str, Any]:
         """JSON-ready description of this binning."""
-        return {"kind": "numeric", "cuts": list(self.cuts)}
+        spec: dict[str, Any] = {"kind": "numeric", "cuts": list(self.cuts)}
+        if self.low is not None:
+            spec["low"], spec["high"] = self.low, self.high
+        return spec
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,7 +140,12 @@ def binning_from_spec(spec: Mapping[str, Any]) -> Binning:
     """Rebuild a binning from its ``to_spec()`` form."""
     kind = spec.get("kind")
     if kind == "numeric":
-        return NumericBinning(tuple(float(c) for c in spec["cuts"]))
+        low, high = spec.get("low"), spec.get("high")
+        return NumericBinning(
+            tuple(float(c) for c in spec["cuts"]),
+            low=None if low is None or high is None else float(low),
+            high=None if low is None or high is None else float(high),
+        )
     if kind == "categorical":
         return CategoricalBinning(tuple(str(c) for c in spec["categories"]))
     if kind == "text":

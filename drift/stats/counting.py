@@ -25,7 +25,9 @@ def histogram(binning: Binning, values: npt.ArrayLike | Iterable[object]) -> His
 
     - Numeric: value ``x`` goes to bin ``#{j : cut_j <= x}``
       (``numpy.searchsorted(cuts, x, side="right")``); NaN/None are counted
-      as missing, ``-inf``/``+inf`` land in the first/last bin.
+      as missing, ``-inf``/``+inf`` land in the first/last bin. With the
+      reference range ``(low, high)`` known, values ``x < low`` and
+      ``x > high`` (infinities included) are counted in ``below``/``above``.
     - Categorical: ``str(x)`` is looked up among the categories; anything
       else goes to the last ``"<other>"`` bin and is reported, most frequent
       first, in ``Histogram.unseen``. None/NaN/NA are missing.
@@ -53,6 +55,9 @@ def histogram(binning: Binning, values: npt.ArrayLike | Iterable[object]) -> His
     >>> h = histogram(NumericBinning((0.0, 1.0)), [-5, 0.0, 0.5, 1.0, float("nan")])
     >>> h.counts.tolist(), h.missing
     ([1, 2, 1], 1)
+    >>> h = histogram(NumericBinning((0.0, 1.0), low=0.0, high=2.0), [-5, 0.5, 3, float("inf")])
+    >>> h.below, h.above, h.outside_range
+    (1, 2, 0.75)
     >>> h = histogram(CategoricalBinning(("a", "b")), ["a", "z", "z", None])
     >>> h.counts.tolist(), dict(h.unseen)
     ([1, 0, 2], {'z': 2})
@@ -74,14 +79,19 @@ def _numeric(binning: NumericBinning, values: object) -> Histogram:
     cuts = np.asarray(binning.cuts, dtype=np.float64)
     k = cuts.size + 1
     counts = np.zeros(k, dtype=np.int64)
-    missing = 0
+    missing = below = above = 0
+    bounds = binning.value_range
     for start in range(0, arr.size, _CHUNK):
         chunk = arr[start : start + _CHUNK]
         counts += np.bincount(_bin_index(cuts, chunk), minlength=k)
         missing += int(np.count_nonzero(np.isnan(chunk)))
+        if bounds is not None:
+            # NaN compares false: a missing value is never outside the range.
+            below += int(np.count_nonzero(chunk < bounds[0]))
+            above += int(np.count_nonzero(chunk > bounds[1]))
     # NaN compares false with every cut, so _bin_index put each missing value in bin 0.
     counts[0] -= missing
-    return Histogram(binning.labels, counts, missing)
+    return Histogram(binning.labels, counts, missing, below=below, above=above, value_range=bounds)
 
 
 def _bin_index(cuts: npt.NDArray[np.float64], chunk: npt.NDArray[np.float64]) -> npt.NDArray[Any]:

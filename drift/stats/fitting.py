@@ -36,6 +36,9 @@ def fit_numeric(
     in the database; each bin holds about ``1 / bins`` of the reference.
     ``uniform``: ``bins`` equal widths over ``[min, max]``. ``edges``: the
     interior cut points as given (``k`` edges give ``k + 1`` bins).
+    The binning keeps the smallest and largest finite value (``low``,
+    ``high``): the reference range, outside which every later window counts
+    its values (with ``edges``, when ``values`` holds a finite value).
 
     Only finite values take part in the fit: NaN/None (missing) and +/-inf
     are left out (+/-inf land in the outer bins when applied). Tied quantiles
@@ -52,8 +55,8 @@ def fit_numeric(
     strategy : {"quantile", "uniform"}, optional
         Default ``"quantile"``.
     edges : sequence of float, optional
-        Fixed, strictly increasing, finite interior cut points; ``values``,
-        ``bins`` and ``strategy`` are then not used.
+        Fixed, strictly increasing, finite interior cut points; ``bins`` and
+        ``strategy`` are then not used, ``values`` only for the range.
 
     Returns
     -------
@@ -74,9 +77,16 @@ def fit_numeric(
     (5.0,)
     >>> fit_numeric([7, 7, 7]).cuts
     (7.0, 7.000000000000001)
+    >>> fit_numeric([3.5, float("inf"), 1.0, float("nan")]).value_range
+    (1.0, 3.5)
     """
     if edges is not None:
-        return NumericBinning(_check_edges(edges))
+        cut_points = _check_edges(edges)
+        given = as_float_values(values, "values")
+        present = given[np.isfinite(given)]
+        if present.size == 0:
+            return NumericBinning(cut_points)
+        return NumericBinning(cut_points, low=float(present.min()), high=float(present.max()))
     n_bins = positive_int(bins, "bins")
     if strategy not in STRATEGIES:
         raise ValueError(f"`strategy` must be one of {STRATEGIES}, got {strategy!r}.")
@@ -96,9 +106,9 @@ def fit_numeric(
         )
     low, high = float(finite.min()), float(finite.max())
     if low == high:
-        return NumericBinning((low, float(np.nextafter(low, np.inf))))
+        return NumericBinning((low, float(np.nextafter(low, np.inf))), low=low, high=high)
     if n_bins == 1:
-        return NumericBinning(())
+        return NumericBinning((), low=low, high=high)
     if strategy == "quantile":
         # Order statistic at 1-based position ceil(i * n / bins), in exact integers:
         # numpy's "inverted_cdf" quantile, and what the SQL sources compute.
@@ -109,7 +119,7 @@ def fit_numeric(
         # Interpolate without forming high - low, which overflows for huge ranges.
         share = np.arange(1, n_bins) / n_bins
         cuts = low * (1 - share) + high * share
-    return NumericBinning(tuple(float(c) for c in np.unique(cuts)))
+    return NumericBinning(tuple(float(c) for c in np.unique(cuts)), low=low, high=high)
 
 
 def _check_edges(edges: Sequence[float]) -> tuple[float, ...]:

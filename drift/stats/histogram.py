@@ -45,6 +45,13 @@ class Histogram:
         For categorical and token binnings, the most frequent values that were
         not in the reference (they are counted in the "other"/OOV bin too);
         at most ``UNSEEN_KEEP`` are kept.
+    below, above : int, optional
+        For numeric binnings with a reference range, the non-missing values
+        below its minimum and above its maximum (``-inf``/``+inf`` included;
+        they are counted in the outer bins too).
+    value_range : (float, float), optional
+        The reference range ``(low, high)`` ``below`` and ``above`` were
+        counted against; ``None`` when not known (then both are 0).
 
     Notes
     -----
@@ -56,6 +63,9 @@ class Histogram:
     counts: npt.NDArray[np.int64]
     missing: int = 0
     unseen: Mapping[str, int] = field(default_factory=dict)
+    below: int = 0
+    above: int = 0
+    value_range: tuple[float, float] | None = None
 
     def __post_init__(self) -> None:
         labels = tuple(str(label) for label in self.labels)
@@ -64,10 +74,17 @@ class Histogram:
             raise ValueError(f"`labels` has {len(labels)} entries but `counts` has {counts.size}.")
         if int(self.missing) < 0:
             raise ValueError("`missing` must be non-negative.")
+        if int(self.below) < 0 or int(self.above) < 0:
+            raise ValueError("`below` and `above` must be non-negative.")
+        if self.value_range is not None:
+            low, high = (float(v) for v in self.value_range)
+            object.__setattr__(self, "value_range", (low, high))
         top = sorted(self.unseen.items(), key=lambda kv: (-kv[1], kv[0]))[:UNSEEN_KEEP]
         object.__setattr__(self, "labels", labels)
         object.__setattr__(self, "counts", counts)
         object.__setattr__(self, "missing", int(self.missing))
+        object.__setattr__(self, "below", int(self.below))
+        object.__setattr__(self, "above", int(self.above))
         object.__setattr__(self, "unseen", MappingProxyType({str(k): int(v) for k, v in top}))
 
     @property
@@ -85,15 +102,31 @@ class Histogram:
         """Share of values that were missing (0.0 for an empty histogram)."""
         return self.missing / self.total if self.total else 0.0
 
+    @property
+    def outside_range(self) -> float:
+        """Share of the non-missing values outside the reference range (0.0 when empty)."""
+        return (self.below + self.above) / self.n if self.n else 0.0
+
     def merge(self, other: Histogram) -> Histogram:
-        """Add ``other``'s counts to these; both must have the same labels."""
+        """Add ``other``'s counts to these; both must have the same labels.
+
+        Counts outside the reference range are added when both histograms
+        were counted against the same range; otherwise the sum has none.
+        """
         if self.labels != other.labels:
             raise ValueError("Histograms can only be merged over the same bins (labels differ).")
+        same = self.value_range == other.value_range
         unseen = dict(self.unseen)
         for key, value in other.unseen.items():
             unseen[key] = unseen.get(key, 0) + value
         return Histogram(
-            self.labels, self.counts + other.counts, self.missing + other.missing, unseen
+            self.labels,
+            self.counts + other.counts,
+            self.missing + other.missing,
+            unseen,
+            below=self.below + other.below if same else 0,
+            above=self.above + other.above if same else 0,
+            value_range=self.value_range if same else None,
         )
 
     def __add__(self, other: Histogram) -> Histogram:
@@ -107,6 +140,8 @@ class Histogram:
             and np.array_equal(self.counts, other.counts)
             and self.missing == other.missing
             and dict(self.unseen) == dict(other.unseen)
+            and (self.below, self.above, self.value_range)
+            == (other.below, other.above, other.value_range)
         )
 
     __hash__ = None  # type: ignore[assignment]
@@ -118,19 +153,26 @@ class Histogram:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form: labels, counts, missing, unseen."""
-        return {
+        out: dict[str, Any] = {
             "labels": list(self.labels),
             "counts": [int(c) for c in self.counts],
             "missing": self.missing,
             "unseen": dict(self.unseen),
         }
+        if self.value_range is not None:
+            out.update(below=self.below, above=self.above, value_range=list(self.value_range))
+        return out
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Histogram:
         """Inverse of :meth:`to_dict`."""
+        bounds = data.get("value_range")
         return cls(
             tuple(data["labels"]),
             np.asarray(data["counts"], dtype=np.int64),
             int(data.get("missing", 0)),
             dict(data.get("unseen", {})),
+            below=int(data.get("below", 0)),
+            above=int(data.get("above", 0)),
+            value_range=None if bounds is None else (float(bounds[0]), float(bounds[1])),
         )
