@@ -29,6 +29,7 @@ from drift.run.references import (
     WindowedReference,
     dispersion_from_spec,
     dispersion_spec,
+    document_dispersions,
     from_windows,
     read_windows,
     whole_windows,
@@ -164,6 +165,12 @@ def prepare_baseline(
         binnings = source.fit(found.features, ref_start, ref_end)
         counts = source.histograms(binnings, ref_start, ref_end)
         spread = _fixed_dispersions(monitor, source, binnings, ref_start, ref_end)
+        if monitor.reference.mode in ("fixed", "relation"):
+            found_docs = document_dispersions(source, binnings, ref_start, ref_end, spread)
+            spread = {n: {**spread.get(n, {}), **found_docs.get(n, {})} for n in binnings}
+        for name, hist in counts.items():
+            if hist.documents is not None:
+                spread.setdefault(name, {})["documents"] = hist.documents
     kinds = {f.name: f.kind or binnings[f.name].kind for f in found.features}
     records = [
         BaselineRecord(
@@ -236,12 +243,18 @@ def stored_reference(baseline: Mapping[str, BaselineRecord]) -> WindowedReferenc
     """The reference frozen with the baseline (fixed or separate references), with dispersions.
 
     A fixed range cut into whole windows when the baseline was fitted keeps
-    each feature's dispersion in its binning spec; otherwise independent
+    each feature's dispersion in its binning spec (a text feature: its
+    documents' design effect, and their number); otherwise independent
     rows are assumed.
     """
     return WindowedReference(
         {
-            n: Histogram(r.labels, np.asarray(r.counts, dtype=np.int64), r.missing)
+            n: Histogram(
+                r.labels,
+                np.asarray(r.counts, dtype=np.int64),
+                r.missing,
+                documents=r.binning_spec.get("documents"),
+            )
             for n, r in baseline.items()
         },
         {n: dispersion_from_spec(r.binning_spec.get("dispersion")) for n, r in baseline.items()},

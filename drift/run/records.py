@@ -22,6 +22,10 @@ def score_records(
 ) -> tuple[ScoreRecord, ...]:
     """One store row per feature and configured metric, with what was in force.
 
+    ``n_current``/``n_reference`` and the missing rate count rows: documents
+    for a text feature whose histograms know them (its tokens are the
+    histogram's counts, stored beside in the histogram row).
+
     KL is always stored (it is what alerts decide on by default) and carries
     the bias-corrected value; the thresholds in force for the feature (its
     own, else the monitor's) are recorded on the row of the metric they
@@ -43,8 +47,8 @@ def score_records(
                     else None,
                     p_value=finite(s.p_value),
                     p_adjusted=finite(s.p_adjusted),
-                    n_current=s.current.n,
-                    n_reference=s.reference.n,
+                    n_current=s.current.rows,
+                    n_reference=s.reference.rows,
                     missing_rate=s.current.missing_rate,
                     severity=s.severity,
                     warn_threshold=rule.warn if on_threshold else None,
@@ -71,8 +75,10 @@ def feature_summary(score: FeatureScore, *, top: int = 5) -> FeatureSummary:
         metrics={k: finite(v) for k, v in score.metrics.items()},
         p_value=finite(score.p_value),
         p_adjusted=finite(score.p_adjusted),
-        n_current=score.current.n,
-        n_reference=score.reference.n,
+        n_current=score.current.rows,
+        n_reference=score.reference.rows,
+        tokens_current=None if score.current.documents is None else score.current.n,
+        tokens_reference=None if score.reference.documents is None else score.reference.n,
         missing_rate=score.current.missing_rate,
         top_bins=tuple(BinShare(label, value) for label, value in ranked[:top] if value > 0),
         unseen=dict(score.current.unseen),

@@ -15,6 +15,16 @@ bias term are then scaled by it (see :mod:`drift.stats.dependence`).
   dispersion kept with the baseline;
 - ``season``, a reference table or query, or a cron schedule: one read, and
   independent rows are assumed (the result says so).
+
+Text is the exception to the last two cases: its tokens are clustered in
+documents whatever the time structure, so a reference counted once with the
+baseline (a fixed range or a separate table) whose windows give no
+dispersion keeps the design effect of its documents instead
+(:func:`document_dispersions`, :func:`drift.stats.document_dispersion`), and
+the number of its documents (``binning_spec["documents"]``, the rows of the
+reference). A rolling reference keeps its window dispersion, which covers
+the clustering too; a seasonal one, read in one block per window, assumes
+independent tokens.
 """
 
 from __future__ import annotations
@@ -26,13 +36,15 @@ from typing import Any
 from drift.config import MonitorConfig
 from drift.sources import SqlSource
 from drift.stats import Histogram
-from drift.stats.binning import Binning
+from drift.stats.binning import Binning, TokenBinning
 from drift.stats.dependence import INDEPENDENT, Dispersion, window_dispersion
+from drift.stats.documents import document_dispersion
 
 __all__ = [
     "WindowedReference",
     "dispersion_from_spec",
     "dispersion_spec",
+    "document_dispersions",
     "from_windows",
     "rolling_bounds",
     "whole_windows",
@@ -69,7 +81,7 @@ def from_windows(
             total = total + h
         histograms[name] = total
         dispersions[name] = window_dispersion(parts) if len(parts) >= 2 else INDEPENDENT
-        rates = [[h.missing, h.n] for h in parts]
+        rates = [[h.missing, h.rows] for h in parts]  # documents for text
         missing[name] = window_dispersion(rates) if len(parts) >= 2 else INDEPENDENT
     return WindowedReference(histograms, dispersions, missing)
 
@@ -131,6 +143,32 @@ def dispersion_from_spec(spec: Mapping[str, Any] | None) -> Dispersion:
         units=int(spec["units"]),
         spread=float(spec.get("spread", 1.0)),
     )
+
+
+def document_dispersions(
+    source: SqlSource,
+    binnings: Mapping[str, Binning],
+    start: datetime | None,
+    end: datetime | None,
+    windowed: Mapping[str, Mapping[str, Any]],
+) -> dict[str, dict[str, Any]]:
+    """Per text feature of a reference read once, its documents' design effect (JSON).
+
+    Features whose ``windowed`` spec (from :func:`from_windows` of the
+    reference cut into whole windows) already holds a dispersion keep it.
+    """
+    texts = {
+        name: binning
+        for name, binning in binnings.items()
+        if isinstance(binning, TokenBinning)
+        and dispersion_from_spec(windowed.get(name, {}).get("dispersion")).source == "independent"
+    }
+    if not texts:
+        return {}
+    moments = source.document_moments(texts, start, end)
+    return {
+        name: {"dispersion": dispersion_spec(document_dispersion(m))} for name, m in moments.items()
+    }
 
 
 def read_windows(

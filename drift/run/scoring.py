@@ -59,9 +59,16 @@ def score_histograms(
     adjusted together, with the monitor's smoothing and thresholds and each
     feature's own thresholds where it has them; ``dispersions`` (from the
     reference's own windows, see :mod:`drift.run.references`) scale each
-    feature's test, independent rows where a feature has none.
+    feature's test, independent rows where a feature has none. A text
+    feature whose histograms know their documents has its missing rate per
+    document (``rows``).
     """
     measured = [n for n in binnings if n in live and n in reference]
+    rows = {
+        n: (reference[n].rows, live[n].rows)
+        for n in measured
+        if reference[n].documents is not None and live[n].documents is not None
+    }
     scores = score_features(
         [(name, baseline[name].kind, reference[name], live[name]) for name in measured],
         smoothing=monitor.smoothing.method,
@@ -73,6 +80,7 @@ def score_histograms(
         },
         dispersions=dispersions,
         missing_dispersions=missing_dispersions,
+        rows=rows,
     )
     return list(scores)
 

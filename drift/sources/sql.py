@@ -25,6 +25,7 @@ from drift.sources.relation import (
     window_clause,
 )
 from drift.sources.streaming import CHUNK_SIZE, fit_vocabulary, stream_histograms
+from drift.sources.text_moments import document_moments
 from drift.sources.text_pushdown import count_tokens_sql, fit_vocabulary_sql, supported
 from drift.sources.token_tally import token_shape
 from drift.sources.windowed import (
@@ -35,6 +36,7 @@ from drift.sources.windowed import (
     windows_per_query,
 )
 from drift.stats.binning import Binning, CategoricalBinning, Kind, TokenBinning
+from drift.stats.documents import DocumentMoments
 from drift.stats.histogram import Histogram
 
 
@@ -265,22 +267,15 @@ class SqlSource:
         *,
         pushdown: bool | None = None,
     ) -> dict[str, Histogram]:
-        """Histograms of the window for every feature in ``binnings``.
+        """Histograms of the window ``[start, end)`` for every feature in ``binnings``.
 
         Numeric and categorical features are counted by one query (pushdown);
         text features by one ``GROUP BY`` query each where
         :mod:`drift.sources.text_pushdown` allows it; everything else, and all
-        features when ``pushdown`` is false, is streamed in chunks.
-        An empty window gives histograms of zeros.
-
-        Parameters
-        ----------
-        binnings : mapping of str to Binning
-            Feature (column) name to the binning fitted on the reference.
-        start, end : datetime or None
-            The window, timezone-aware; ``None`` leaves a side open.
-        pushdown : bool, optional
-            Overrides the source's ``pushdown`` setting for this call.
+        features when ``pushdown`` (which overrides the source's setting) is
+        false, is streamed in chunks. Bounds are timezone-aware, ``None``
+        leaves a side open; an empty window gives histograms of zeros. Text
+        histograms count tokens and know their (present) ``documents``.
         """
         push = self.pushdown if pushdown is None else pushdown
         with self.engine.connect() as conn:
@@ -310,6 +305,22 @@ class SqlSource:
                     stream_histograms(conn, relation.selectable, where, streamed, self.chunk_size)
                 )
         return {name: out[name] for name in binnings}
+
+    def document_moments(
+        self, binnings: Mapping[str, Binning], start: datetime | None, end: datetime | None
+    ) -> dict[str, DocumentMoments]:
+        """Per text feature, its documents' moments over the window (see :mod:`.text_moments`)."""
+        with self.engine.connect() as conn:
+            relation = self._open(conn)
+            targets = [
+                (self._target(relation, n, "text"), b)
+                for n, b in binnings.items() if isinstance(b, TokenBinning)
+            ]  # fmt: skip
+            where = self._where(relation, start, end)
+            return document_moments(
+                conn, relation, where, targets, self.dialect,
+                pushdown=self.pushdown, chunk_size=self.chunk_size,
+            )  # fmt: skip
 
     def __repr__(self) -> str:
         what = f"query={self.query!r}" if self.query else f"table={self.table!r}"
@@ -342,10 +353,7 @@ class SqlSource:
         pushdown : bool, optional
             Overrides the source's ``pushdown`` setting for this call.
 
-        Yields
-        ------
-        dict of str to Histogram
-            One per window, keyed like ``binnings``.
+        Yields one dict of histograms per window, keyed like ``binnings``.
         """
         push = self.pushdown if pushdown is None else pushdown
         if len(bounds) < 2 or any(a >= b for a, b in itertools.pairwise(bounds)):

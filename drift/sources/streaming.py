@@ -173,6 +173,7 @@ class _Counter:
         self.unseen: Counter[str] = Counter()
         self.tally = tally(binning, name) if isinstance(binning, TokenBinning) else None
         self.index = {label: i for i, label in enumerate(binning.labels[:-1])}
+        self.documents = 0  # text: the present documents (the feature's rows)
         self.outside = np.zeros(2, dtype=np.int64)  # numeric: below, above the reference range
 
     def add(self, values: list[Any], missing: list[Any]) -> None:
@@ -190,6 +191,7 @@ class _Counter:
             # Token counts are kept per token and put in bins once, in histogram().
             present = [v for v, m in zip(values, missing, strict=True) if not m]
             self.missing += len(values) - len(present)
+            self.documents += len(present)
             self.tally.add(present)
             return
         other = self.counts.size - 1
@@ -222,6 +224,7 @@ class _Counter:
             below=below,
             above=above,
             value_range=bounds,
+            documents=self.documents if isinstance(self.binning, TokenBinning) else None,
         )
 
 

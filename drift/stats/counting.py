@@ -33,7 +33,8 @@ def histogram(binning: Binning, values: npt.ArrayLike | Iterable[object]) -> His
       first, in ``Histogram.unseen``. None/NaN/NA are missing.
     - Text: each value is a document, split by the binning's tokenizer;
       tokens outside the vocabulary go to the last ``"<oov>"`` bin (and to
-      ``unseen``). Counts are of tokens, the missing count is of documents.
+      ``unseen``). Counts are of tokens, the missing count is of documents,
+      and ``documents`` counts the present documents (the feature's rows).
 
     Parameters
     ----------
@@ -129,7 +130,10 @@ def _tokens(binning: TokenBinning, values: object) -> Histogram:
                 ngram=binning.ngram,
             )
         )
-    return _from_counter(binning.labels, seen, missing)
+    found = _from_counter(binning.labels, seen, missing)
+    return Histogram(
+        found.labels, found.counts, missing, found.unseen, documents=docs.size - missing
+    )
 
 
 def histogram_from_counts(

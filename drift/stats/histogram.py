@@ -45,6 +45,11 @@ class Histogram:
         For categorical and token binnings, the most frequent values that were
         not in the reference (they are counted in the "other"/OOV bin too);
         at most ``UNSEEN_KEEP`` are kept.
+    documents : int, optional
+        For text (token binnings): the non-missing documents the tokens came
+        from, which are the feature's rows (``counts`` are of tokens,
+        ``missing`` of documents). ``None`` for numbers and categories, whose
+        rows are ``n``.
     below, above : int, optional
         For numeric binnings with a reference range, the non-missing values
         below its minimum and above its maximum (``-inf``/``+inf`` included;
@@ -56,13 +61,26 @@ class Histogram:
     Notes
     -----
     Two histograms over the same labels merge by adding counts, so chunks,
-    partitions and windows can be combined: ``a + b`` or ``a.merge(b)``.
+    partitions and windows can be combined: ``a + b`` or ``a.merge(b)``;
+    ``documents`` add too (``None`` unless both sides know them). Equality
+    compares ``documents`` only when both sides know them, so a histogram
+    written by hand equals the counted one.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> h = Histogram(("cat", "<oov>"), np.array([30, 6]), missing=2, documents=8)
+    >>> h.n, h.rows, h.total, h.missing_rate
+    (36, 8, 10, 0.2)
+    >>> (h + h).documents, (h + Histogram(h.labels, h.counts)).documents
+    (16, None)
     """
 
     labels: tuple[str, ...]
     counts: npt.NDArray[np.int64]
     missing: int = 0
     unseen: Mapping[str, int] = field(default_factory=dict)
+    documents: int | None = None
     below: int = 0
     above: int = 0
     value_range: tuple[float, float] | None = None
@@ -86,6 +104,10 @@ class Histogram:
         object.__setattr__(self, "below", int(self.below))
         object.__setattr__(self, "above", int(self.above))
         object.__setattr__(self, "unseen", MappingProxyType({str(k): int(v) for k, v in top}))
+        if self.documents is not None:
+            if int(self.documents) < 0:
+                raise ValueError("`documents` must be non-negative.")
+            object.__setattr__(self, "documents", int(self.documents))
 
     @property
     def n(self) -> int:
@@ -93,13 +115,18 @@ class Histogram:
         return int(self.counts.sum())
 
     @property
+    def rows(self) -> int:
+        """Non-missing rows: ``documents`` for text, else ``n``."""
+        return self.n if self.documents is None else self.documents
+
+    @property
     def total(self) -> int:
-        """Number of values seen, missing included."""
-        return self.n + self.missing
+        """Number of rows seen (documents for text), missing included."""
+        return self.rows + self.missing
 
     @property
     def missing_rate(self) -> float:
-        """Share of values that were missing (0.0 for an empty histogram)."""
+        """Share of rows (documents for text) that were missing (0.0 when empty)."""
         return self.missing / self.total if self.total else 0.0
 
     @property
@@ -119,11 +146,15 @@ class Histogram:
         unseen = dict(self.unseen)
         for key, value in other.unseen.items():
             unseen[key] = unseen.get(key, 0) + value
+        documents = None
+        if self.documents is not None and other.documents is not None:
+            documents = self.documents + other.documents
         return Histogram(
             self.labels,
             self.counts + other.counts,
             self.missing + other.missing,
             unseen,
+            documents,
             below=self.below + other.below if same else 0,
             above=self.above + other.above if same else 0,
             value_range=self.value_range if same else None,
@@ -140,6 +171,11 @@ class Histogram:
             and np.array_equal(self.counts, other.counts)
             and self.missing == other.missing
             and dict(self.unseen) == dict(other.unseen)
+            and (
+                self.documents is None
+                or other.documents is None
+                or self.documents == other.documents
+            )
             and (self.below, self.above, self.value_range)
             == (other.below, other.above, other.value_range)
         )
@@ -152,13 +188,15 @@ class Histogram:
         return cls(tuple(labels), np.zeros(len(labels), dtype=np.int64))
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready form: labels, counts, missing, unseen."""
+        """JSON-ready form: labels, counts, missing, unseen (and documents, if known)."""
         out: dict[str, Any] = {
             "labels": list(self.labels),
             "counts": [int(c) for c in self.counts],
             "missing": self.missing,
             "unseen": dict(self.unseen),
         }
+        if self.documents is not None:
+            out["documents"] = self.documents
         if self.value_range is not None:
             out.update(below=self.below, above=self.above, value_range=list(self.value_range))
         return out
@@ -172,6 +210,7 @@ class Histogram:
             np.asarray(data["counts"], dtype=np.int64),
             int(data.get("missing", 0)),
             dict(data.get("unseen", {})),
+            None if data.get("documents") is None else int(data["documents"]),
             below=int(data.get("below", 0)),
             above=int(data.get("above", 0)),
             value_range=None if bounds is None else (float(bounds[0]), float(bounds[1])),
