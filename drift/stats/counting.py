@@ -87,9 +87,12 @@ def _numeric(binning: NumericBinning, values: object) -> Histogram:
         counts += np.bincount(_bin_index(cuts, chunk), minlength=k)
         missing += int(np.count_nonzero(np.isnan(chunk)))
         if bounds is not None:
-            # NaN compares false: a missing value is never outside the range.
-            below += int(np.count_nonzero(chunk < bounds[0]))
-            above += int(np.count_nonzero(chunk > bounds[1]))
+            # NaN compares false: a missing value is never outside the range. The
+            # chunk's min and max (NaN if it holds one) skip the count when none is.
+            if not chunk.min() >= bounds[0]:
+                below += int(np.count_nonzero(chunk < bounds[0]))
+            if not chunk.max() <= bounds[1]:
+                above += int(np.count_nonzero(chunk > bounds[1]))
     # NaN compares false with every cut, so _bin_index put each missing value in bin 0.
     counts[0] -= missing
     return Histogram(binning.labels, counts, missing, below=below, above=above, value_range=bounds)
