@@ -73,9 +73,13 @@ def alert_message(
     if outside:
         lines.append(outside)
     if feature.dispersion > 1:
+        measured = {
+            "reference_windows": "measured between reference windows",
+            "documents": "tokens clustered in documents",
+        }.get(feature.dispersion_source, feature.dispersion_source)
         lines.append(
             f"test: {feature.test}, allowing {feature.dispersion:.3g}x the variance of "
-            "independent rows (measured between reference windows)"
+            f"independent rows ({measured})"
         )
     if feature.top_bins:
         bins = ", ".join(f"{b.bin} (+{b.contribution:.3g})" for b in feature.top_bins)

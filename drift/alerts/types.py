@@ -81,6 +81,7 @@ class FeatureSummary:
     notes: tuple[str, ...] = ()
     test: str = "g"
     dispersion: float = 1.0
+    dispersion_source: str = "independent"
     missing_reference_rate: float | None = None
     missing_p_adjusted: float | None = None
     missing_drifted: bool = False
@@ -120,6 +121,7 @@ class FeatureSummary:
             "notes": list(self.notes),
             "test": self.test,
             "dispersion": self.dispersion,
+            "dispersion_source": self.dispersion_source,
             "missing_reference_rate": self.missing_reference_rate,
             "missing_p_adjusted": self.missing_p_adjusted,
             "missing_drifted": self.missing_drifted,
@@ -156,6 +158,7 @@ class FeatureSummary:
             notes=tuple(data.get("notes", ())),
             test=str(data.get("test", "g")),
             dispersion=float(data.get("dispersion", 1.0)),
+            dispersion_source=str(data.get("dispersion_source", "independent")),
             missing_reference_rate=data.get("missing_reference_rate"),
             missing_p_adjusted=data.get("missing_p_adjusted"),
             missing_drifted=bool(data.get("missing_drifted", False)),

@@ -33,7 +33,6 @@ __all__ = [
 ]
 
 
-
 def snapshot_reads(engine: sa.Engine) -> sa.Engine:
     """``engine``, reading in REPEATABLE READ transactions where that gives one snapshot.
 

@@ -87,6 +87,7 @@ def feature_summary(score: FeatureScore, *, top: int = 5) -> FeatureSummary:
         notes=tuple(score.notes),
         test=score.test,
         dispersion=float(score.dispersion.phi),
+        dispersion_source=score.dispersion.source,
         missing_reference_rate=finite(score.missing_reference_rate),
         missing_p_adjusted=finite(score.missing_p_adjusted),
         missing_drifted=bool(score.missing_drifted),
