@@ -26,7 +26,10 @@ from drift.stats.histogram import Histogram
 from drift.stats.tokens import tokenize
 from drift.stats.values import as_label_values
 
-__all__ = ["DocumentCounter", "token_documents"]
+__all__ = ["CHUNK_DOCUMENTS", "DocumentCounter", "token_documents"]
+
+#: Documents tokenized at a time by :func:`token_documents`.
+CHUNK_DOCUMENTS = 5_000
 
 
 class DocumentCounter:
@@ -137,13 +140,18 @@ def token_documents(
     docs = as_label_values(values, "values")
     counter = DocumentCounter(binning.labels, groups=groups)
     present = [str(doc) for doc in docs if doc is not None]
-    counter.add(
-        [
-            tokenize(
-                doc, tokenizer=binning.tokenizer, lowercase=binning.lowercase, ngram=binning.ngram
-            )
-            for doc in present
-        ],
-        missing=len(docs) - len(present),
-    )
+    counter.missing = len(docs) - len(present)
+    # In chunks, so memory holds the tokens of one chunk, not of every document.
+    for first in range(0, len(present), CHUNK_DOCUMENTS):
+        counter.add(
+            [
+                tokenize(
+                    doc,
+                    tokenizer=binning.tokenizer,
+                    lowercase=binning.lowercase,
+                    ngram=binning.ngram,
+                )
+                for doc in present[first : first + CHUNK_DOCUMENTS]
+            ]
+        )
     return counter.result()
