@@ -88,6 +88,17 @@ def db_url(backend: str, tmp_path: Path) -> Iterator[str]:
         raise AssertionError(backend)
 
 
+@pytest.fixture
+def store(db_url: str) -> Iterator[Any]:
+    """A migrated results store on ``db_url`` (every backend), closed after the test."""
+    from drift.store import ResultsStore, upgrade
+
+    upgrade(db_url)
+    results = ResultsStore(db_url)
+    yield results
+    results.close()
+
+
 def _postgres_schema() -> Iterator[str]:
     schema = _unique()
     admin = sa.create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")

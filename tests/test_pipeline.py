@@ -13,7 +13,7 @@ from drift.config import parse_monitor
 from drift.config.windows import windows_between
 from drift.errors import SourceError
 from drift.run import backfill, measure_window
-from drift.store import ResultsStore, upgrade
+from drift.store import ResultsStore
 
 DAY0 = datetime(2024, 3, 1, tzinfo=UTC)
 ROWS_PER_DAY = 400
@@ -67,12 +67,6 @@ def _monitor(url: str, **extra: object) -> object:
         **extra,
     }
     return parse_monitor(data)
-
-
-@pytest.fixture
-def store(db_url: str) -> ResultsStore:
-    upgrade(db_url)
-    return ResultsStore(db_url)
 
 
 @pytest.mark.db

@@ -23,7 +23,7 @@ from drift.run import measure_window
 from drift.stats.binning import TokenBinning
 from drift.stats.document_counts import token_documents
 from drift.stats.documents import document_dispersion
-from drift.store import ResultsStore, upgrade
+from drift.store import ResultsStore
 
 pytestmark = pytest.mark.db
 
@@ -41,12 +41,6 @@ def _documents(rng: np.random.Generator, n: int, missing: int) -> list[str | Non
     for i in rng.choice(n, size=missing, replace=False):
         docs[int(i)] = None
     return docs
-
-
-@pytest.fixture
-def store(db_url: str) -> ResultsStore:
-    upgrade(db_url)
-    return ResultsStore(db_url)
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ from pytest_httpserver import HTTPServer
 from drift.alerts import deliver_pending, dispatch_alerts, record_alerts
 from drift.alerts.types import BinShare, FeatureSummary, WindowSummary
 from drift.config import MonitorConfig, parse_monitor
-from drift.store import ResultsStore, upgrade
+from drift.store import ResultsStore
 from drift.store.records import RunRecord, ScoreRecord
 
 pytestmark = pytest.mark.db
@@ -30,14 +30,6 @@ def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
-
-
-@pytest.fixture
-def store(db_url: str) -> Iterator[ResultsStore]:
-    upgrade(db_url)
-    s = ResultsStore(db_url)
-    yield s
-    s.close()
 
 
 @pytest.fixture

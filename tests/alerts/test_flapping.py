@@ -12,7 +12,7 @@ defaults (``resolve_after: 3, resolve_ratio: 0.5``) open 1.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -24,7 +24,7 @@ from drift.alerts.policy import decide
 from drift.alerts.types import FeatureSummary, WindowSummary
 from drift.config import ThresholdsConfig, parse_monitor
 from drift.stats import Histogram, score_feature
-from drift.store import ResultsStore, upgrade
+from drift.store import ResultsStore
 from drift.store.records import RunRecord, ScoreRecord
 
 REFERENCE_ROWS = 10_000
@@ -135,14 +135,6 @@ def test_no_shift_opens_nothing() -> None:
 
 T0 = datetime(2024, 1, 1, tzinfo=UTC)
 DAY = timedelta(days=1)
-
-
-@pytest.fixture
-def store(db_url: str) -> Iterator[ResultsStore]:
-    upgrade(db_url)
-    s = ResultsStore(db_url)
-    yield s
-    s.close()
 
 
 def _dispatched(store: ResultsStore, windows: list[Window], **thresholds: float) -> list[str]:

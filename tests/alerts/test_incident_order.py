@@ -8,7 +8,6 @@ and ``drift.run.backfill``) and with the store directly.
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -19,7 +18,7 @@ from drift.alerts import dispatch_alerts
 from drift.alerts.types import AlertChange, FeatureSummary, WindowSummary
 from drift.config import MonitorConfig, parse_monitor
 from drift.run import backfill, run_window
-from drift.store import ResultsStore, upgrade
+from drift.store import ResultsStore
 from drift.store.records import RunRecord, ScoreRecord
 
 pytestmark = pytest.mark.db
@@ -58,14 +57,6 @@ def _make_events(url: str) -> None:
     with engine.begin() as conn:
         conn.execute(table.insert(), rows)
     engine.dispose()
-
-
-@pytest.fixture
-def store(db_url: str) -> Iterator[ResultsStore]:
-    upgrade(db_url)
-    s = ResultsStore(db_url)
-    yield s
-    s.close()
 
 
 def _monitor(url: str) -> MonitorConfig:

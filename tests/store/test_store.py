@@ -23,14 +23,6 @@ T0 = datetime(2024, 6, 1, tzinfo=UTC)
 HOUR = timedelta(hours=1)
 
 
-@pytest.fixture
-def store(db_url: str) -> ResultsStore:
-    upgrade(db_url)
-    s = ResultsStore(db_url)
-    yield s
-    s.close()
-
-
 def _score(feature: str, value: float, severity: str = "ok", metric: str = "kl") -> ScoreRecord:
     return ScoreRecord(
         feature=feature, metric=metric, value=value, value_corrected=value / 2,
