@@ -229,3 +229,17 @@ def test_a_feature_can_have_its_own_thresholds(db_url: str, store: ResultsStore)
     assert result.drifted == ("country",)
     amount = result.scores[0]
     assert amount.p_adjusted < 1e-6 and amount.thresholds.min_effect == 5
+
+
+@pytest.mark.db
+def test_a_window_that_ends_in_the_future_is_refused_and_not_stored(
+    db_url: str, store: ResultsStore
+) -> None:
+    _make_events(db_url)
+    monitor = _monitor(db_url)
+    end = datetime(2030, 1, 1, tzinfo=UTC)
+    with pytest.raises(
+        ValueError, match=r"window end 2030-01-01T00:00:00\+00:00 is in the future \(now 20"
+    ):
+        measure_window(monitor, end - timedelta(days=1), end, store=store)
+    assert store.runs("events_monitor") == []

@@ -10,7 +10,7 @@ included, is stored as a run with status ``error`` and raised again.
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import UTC, datetime
 
 import sqlalchemy as sa
 
@@ -109,8 +109,20 @@ def measure_window(
     Returns
     -------
     WindowResult
+
+    Raises
+    ------
+    ValueError
+        If the window ends in the future (nothing is stored), or is empty.
     """
     start, end = _checked(window_start, window_end)
+    now = datetime.now(UTC)
+    if end > now:  # refused before anything is stored: a future window has no rows yet
+        when = now.isoformat(timespec="seconds")
+        raise ValueError(
+            f"window end {end.isoformat()} is in the future (now {when}): "
+            "a window can be measured once it has ended"
+        )
     attempt = Attempt(monitor, start, end, airflow_run_id)
     problems: list[str] = []
     try:
