@@ -179,7 +179,7 @@ def build_monitor_dag(monitor: MonitorConfig, *, fileloc: str | None = None) -> 
     airflow.sdk.DAG
         ``drift_<name>``: ``baseline >> measure >> [alert, publish_drift]``,
         scheduled by :func:`timetable`, each task retried :data:`RETRIES`
-        times.
+        times; its description is the monitor's ``description``.
     """
     from airflow.sdk import DAG, Asset, Param, get_current_context, task
     from airflow.sdk.exceptions import AirflowSkipException
@@ -200,6 +200,9 @@ def build_monitor_dag(monitor: MonitorConfig, *, fileloc: str | None = None) -> 
         catchup=False,
         max_active_runs=4,
         tags=["drift"],
+        # The UI shows it under the DAG's name and in the DAG list; None when the
+        # monitor has none (Airflow's default), rather than an empty string.
+        description=monitor.description or None,
         doc_md=doc,
         params={
             "window_start": Param(None, type=["null", "string"], description="manual runs"),
