@@ -1,5 +1,9 @@
 """The drift command: results database, monitor checks, runs, backfills and the dashboard."""
 
+# Nothing heavy at the top: ``drift --help`` must not import SQLAlchemy, Alembic,
+# pydantic, numpy or pandas (tests/test_cli_startup.py); each handler imports
+# what it needs.
+
 from __future__ import annotations
 
 import argparse
@@ -10,10 +14,6 @@ import sys
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
-
-from drift.config.durations import parse_duration
-from drift.errors import DriftError
-from drift.store.engine import safe_url
 
 if TYPE_CHECKING:
     from drift.run import WindowResult
@@ -53,6 +53,7 @@ def _url_option(parser: argparse.ArgumentParser) -> None:
 
 def _db_upgrade(args: argparse.Namespace) -> int:
     from drift.store import current, upgrade
+    from drift.store.engine import safe_url
 
     url = results_url(args.url)
     upgrade(url, args.revision)
@@ -62,6 +63,7 @@ def _db_upgrade(args: argparse.Namespace) -> int:
 
 def _db_downgrade(args: argparse.Namespace) -> int:
     from drift.store import current, downgrade
+    from drift.store.engine import safe_url
 
     url = results_url(args.url)
     downgrade(url, args.revision)
@@ -80,6 +82,7 @@ def _db_current(args: argparse.Namespace) -> int:
 
 
 def _db_prune(args: argparse.Namespace) -> int:
+    from drift.config.durations import parse_duration
     from drift.store import ResultsStore
 
     store = ResultsStore(results_url(args.url))
@@ -193,6 +196,7 @@ def _dashboard(args: argparse.Namespace) -> int:
 
     from drift.dashboard import create_app
     from drift.store import ResultsStore
+    from drift.store.engine import safe_url
 
     url = results_url(args.url)
     store = ResultsStore(url)
@@ -277,6 +281,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         format="%(levelname)s %(name)s: %(message)s",
     )
     handler: Command = args.handler
+    from drift.errors import DriftError
+
     try:
         return handler(args)
     except (DriftError, ValueError) as exc:

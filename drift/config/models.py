@@ -7,7 +7,6 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Literal
 
-import sqlalchemy as sa
 from pydantic import (
     AfterValidator,
     Field,
@@ -81,6 +80,8 @@ class SourceConfig(ConfigModel):
                 + (f" (got {', '.join(given)})" if given else "")
             )
         if self.url is not None:
+            import sqlalchemy as sa  # here, not at the top: `drift validate` starts fast
+
             try:
                 url = sa.make_url(self.url)
             except sa.exc.ArgumentError as exc:
