@@ -69,10 +69,11 @@ def list_runs(
     start: Start = None,
     end: End = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    offset: Annotated[int, Query(ge=0, lt=2**31, description="Skip this many newest runs")] = 0,
 ) -> list[RunSummary]:
-    """The monitor's newest runs in the range, newest first."""
+    """The monitor's newest runs in the range, newest first (page with ``offset``)."""
     detail = data.monitor_detail(store, name)
-    return data.runs(store, name, data.resolve_range(detail, start, end), limit)
+    return data.runs(store, name, data.resolve_range(detail, start, end), limit, offset)
 
 
 def check_metric(detail: MonitorDetail, metric: str) -> None:

@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from drift.config.durations import parse_duration
+from drift.dashboard import morning
 from drift.dashboard.schemas import (
     AlertOut,
     FeatureInfo,
@@ -80,19 +81,36 @@ def _worst(severities: Any) -> str | None:
     return max(known, key=SEVERITY_RANK.__getitem__) if known else None
 
 
+def _now() -> datetime:
+    return datetime.now(UTC).replace(microsecond=0)
+
+
 def overview(store: ResultsStore) -> list[MonitorSummary]:
-    """Every monitor with its latest window, status, open alerts and a sparkline."""
+    """Every monitor: latest window, status, freshness, open alerts, strip and sparkline.
+
+    Runs of windows ending after now (stored before ``drift run`` refused
+    them) are not taken for the latest.
+    """
+    now = _now()
     out = []
-    for m in store.monitors_overview():
+    for m in store.monitors_overview(until=now):
         config = store.monitor_config(m.name) or {}
         latest = store.run_scores(m.last_run_id) if m.last_run_id is not None else []
+        last_severity = _worst(s.severity for s in latest)
+        alerts = morning.open_alerts(store, store.open_alerts(m.name), now)
+        spark = [
+            SparkPoint(window_start=a, window_end=e, value=v) for a, e, v in store.sparkline(m.name)
+        ]
         out.append(
             MonitorSummary(
                 name=m.name, description=str(config.get("description") or ""),
                 last_run_id=m.last_run_id, last_window_start=m.last_window_start,
                 last_window_end=m.last_window_end, last_status=m.last_status,
-                last_severity=_worst(s.severity for s in latest), open_alerts=m.open_alerts,
-                sparkline=[SparkPoint(window_end=e, value=v) for e, v in store.sparkline(m.name)],
+                last_severity=last_severity,
+                state=_worst(a.severity for a in alerts) if alerts else last_severity,
+                open_alerts=m.open_alerts, alerts=alerts,
+                freshness=morning.freshness(config, m.last_window_end, now),
+                strip=morning.strip(store, m.name), sparkline=spark,
             )
         )  # fmt: skip
     return out
@@ -118,7 +136,8 @@ def _window_length(config: dict[str, Any]) -> timedelta | None:
 
 
 def _default_range(config: dict[str, Any], last_end: datetime | None) -> TimeRange:
-    end = last_end or datetime.now(UTC).replace(microsecond=0)
+    """The monitor's latest windows: :data:`DEFAULT_WINDOWS` of them up to ``last_end``."""
+    end = last_end or _now()
     length = _window_length(config) or timedelta(days=1)
     return TimeRange(start=end - max(MIN_DEFAULT_SPAN, DEFAULT_WINDOWS * length), end=end)
 
@@ -126,14 +145,18 @@ def _default_range(config: dict[str, Any], last_end: datetime | None) -> TimeRan
 def monitor_detail(store: ResultsStore, name: str) -> MonitorDetail:
     """What the monitor watches, its thresholds, latest run, open alerts and default range."""
     config = _config(store, name)
-    status = next(iter(store.monitors_overview(name)), None)
+    now = _now()
+    status = next(iter(store.monitors_overview(name, until=now)), None)
     thresholds = config.get("thresholds") or {}
     features = [
         FeatureInfo(name=str(f.get("name")), kind=f.get("kind"))
         for f in (config.get("features") or [])
         if isinstance(f, dict)
     ]
+    if not features:  # inferred: the features of the baseline in force
+        features = [FeatureInfo(name=b.feature, kind=b.kind) for b in store.baseline_in_force(name)]
     last_end = status.last_window_end if status else None
+    with_data = store.latest_end_with_data(name, now)
     return MonitorDetail(
         name=name, description=str(config.get("description") or ""),
         window=None if config.get("window") is None else str(config["window"]),
@@ -145,7 +168,7 @@ def monitor_detail(store: ResultsStore, name: str) -> MonitorDetail:
         last_run_id=status.last_run_id if status else None, last_window_end=last_end,
         last_status=status.last_status if status else None,
         open_alerts=[alert_out(a) for a in store.open_alerts(name)],
-        default_range=_default_range(config, last_end),
+        default_range=_default_range(config, with_data or last_end),
     )  # fmt: skip
 
 
@@ -172,14 +195,17 @@ def resolve_range(detail: MonitorDetail, start: datetime | None, end: datetime |
     return TimeRange(start=start, end=end)
 
 
-def runs(store: ResultsStore, name: str, span: TimeRange, limit: int) -> list[RunSummary]:
-    """The newest ``limit`` runs in ``span``, newest first."""
-    return [RunSummary(**row) for row in store.latest_runs(name, span.start, span.end, limit)]
+def runs(
+    store: ResultsStore, name: str, span: TimeRange, limit: int, offset: int = 0
+) -> list[RunSummary]:
+    """The newest ``limit`` runs in ``span`` after the ``offset`` newest, newest first."""
+    rows = store.latest_runs(name, span.start, span.end, limit, offset)
+    return [RunSummary(**row) for row in rows]
 
 
 def _grid_fields(b: Bucketed, span: TimeRange) -> dict[str, Any]:
     return {
-        "names": list(b.names), "ends": list(b.ends),
+        "names": list(b.names), "ends": list(b.ends), "starts": list(b.starts),
         "values": [list(v) for v in b.values], "severities": [list(v) for v in b.severities],
         "run_ids": [list(v) for v in b.run_ids],
         "bucket_seconds": None if b.width is None else int(b.width.total_seconds()),

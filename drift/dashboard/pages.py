@@ -23,6 +23,8 @@ from drift.dashboard.api import End, Metric, MonitorName, Start, Store, check_me
 __all__ = ["link", "router", "templates"]
 
 templates = Jinja2Templates(directory=FilePath(__file__).with_name("templates"))
+#: Rows of the monitor page's runs table.
+RUNS_PER_PAGE = 50
 router = APIRouter(include_in_schema=False)
 
 
@@ -46,6 +48,18 @@ def _render(request: Request, template: str, **context: Any) -> HTMLResponse:
     return templates.TemplateResponse(request, template, context)
 
 
+def _ago(seconds: float) -> str:
+    """A duration as people say it: ``45 min``, ``5 h``, ``3 d``."""
+    if seconds < 3600:
+        return f"{max(0, int(seconds // 60))} min"
+    if seconds < 2 * 86_400:
+        return f"{int(seconds // 3600)} h"
+    return f"{int(seconds // 86_400)} d"
+
+
+templates.env.filters["ago"] = _ago
+
+
 @router.get("/", response_class=HTMLResponse, name="page_overview")
 def overview_page(request: Request, store: Store) -> HTMLResponse:
     """Every monitor: its last window, status, open alerts and a sparkline."""
@@ -66,6 +80,8 @@ def monitor_page(
     end: End = None,
     metric: Metric = "kl",
     feature: Annotated[str | None, Query(max_length=200)] = None,
+    page: Annotated[int, Query(ge=1, lt=2**31, description="Page of the runs table")] = 1,
+    per_page: Annotated[int, Query(ge=1, le=500, description="Runs per page")] = RUNS_PER_PAGE,
 ) -> HTMLResponse:
     """One monitor over a time range: heatmap, a feature's metrics, runs and alerts."""
     detail = data.monitor_detail(store, name)
@@ -75,8 +91,19 @@ def monitor_page(
     if feature is None:
         feature = _most_drifted(grid) or (detail.features[0].name if detail.features else None)
     series = data.feature_series(store, detail, feature, span) if feature else None
-    runs = data.runs(store, name, span, 50)
+    total = store.count_runs(name, span.start, span.end)
+    runs = data.runs(store, name, span, per_page, (page - 1) * per_page)
     here = {"start": span.start.isoformat(), "end": span.end.isoformat()}
+    query = {**here, "metric": metric, "feature": feature,
+             "per_page": per_page if per_page != RUNS_PER_PAGE else None}  # fmt: skip
+    pager = {
+        "first": (page - 1) * per_page + 1, "last": (page - 1) * per_page + len(runs),
+        "total": total,
+        "newer": link(request, "page_monitor", {**query, "page": page - 1}, name=name)
+        if page > 1 else None,
+        "older": link(request, "page_monitor", {**query, "page": page + 1}, name=name)
+        if page * per_page < total else None,
+    }  # fmt: skip
     payload = {
         "monitor": detail.model_dump(mode="json"),
         "heatmap": grid.model_dump(mode="json"),
@@ -90,7 +117,7 @@ def monitor_page(
     }
     return _render(
         request, "monitor.html", detail=detail, span=span, metric=metric, feature=feature,
-        runs=runs, payload=payload, presets=_presets(span.end),
+        runs=runs, pager=pager, payload=payload, presets=_presets(span.end),
     )  # fmt: skip
 
 

@@ -10,14 +10,17 @@ from pydantic import BaseModel, ConfigDict, Field
 __all__ = [
     "AlertOut",
     "FeatureRun",
+    "Freshness",
     "Grid",
     "MonitorDetail",
     "MonitorSummary",
     "NotificationOut",
+    "OpenAlert",
     "RunDetail",
     "RunSummary",
     "Series",
     "SparkPoint",
+    "Strip",
     "TimeRange",
 ]
 
@@ -29,8 +32,42 @@ class _Out(BaseModel):
 class SparkPoint(_Out):
     """The worst KL over a monitor's features in one window."""
 
+    window_start: datetime
     window_end: datetime
     value: float | None
+
+
+class Freshness(_Out):
+    """Whether a monitor has run the latest window its schedule has closed."""
+
+    state: str = Field(description="on_time, late, never_ran or unknown (config unreadable)")
+    expected_window_end: datetime | None = Field(
+        None, description="End of the latest window the schedule has closed by now"
+    )
+    late_by_seconds: float | None = None
+
+
+class OpenAlert(_Out):
+    """An open alert on the overview, with how long it has been open."""
+
+    id: int
+    feature: str
+    severity: str
+    opened_run_id: int | None
+    opened_window_start: datetime | None = Field(None, description="Start of the opening window")
+    created_at: datetime
+    age_seconds: float
+
+
+class Strip(_Out):
+    """Each feature's worst severity in the monitor's most recent windows (oldest first)."""
+
+    names: list[str]
+    starts: list[datetime]
+    ends: list[datetime]
+    severities: list[list[str | None]]
+    values: list[list[float | None]]
+    run_ids: list[list[int | None]]
 
 
 class MonitorSummary(_Out):
@@ -43,7 +80,15 @@ class MonitorSummary(_Out):
     last_window_end: datetime | None
     last_status: str | None
     last_severity: str | None = Field(None, description="Worst feature severity of the latest run")
+    state: str | None = Field(
+        None,
+        description="The monitor's drift now: the worst open alert's severity, "
+        "else the latest run's worst severity",
+    )
     open_alerts: int
+    alerts: list[OpenAlert] = Field(default_factory=list, description="Open alerts, worst first")
+    freshness: Freshness
+    strip: Strip
     sparkline: list[SparkPoint]
 
 
@@ -133,6 +178,10 @@ class Grid(_Out):
     metric: str | None = None
     names: list[str]
     ends: list[datetime]
+    starts: list[datetime] = Field(
+        description="Each column's first window start: where charts place it (windows are "
+        "named by their start everywhere)"
+    )
     values: list[list[float | None]]
     severities: list[list[str | None]]
     run_ids: list[list[int | None]]

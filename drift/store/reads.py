@@ -85,8 +85,14 @@ class Reads(StoreBase):
         row = self._read(lambda c: c.execute(query).first())
         return None if row is None else RunRow(*row)
 
-    def monitors_overview(self, name: str | None = None) -> list[MonitorStatus]:
+    def monitors_overview(
+        self, name: str | None = None, *, until: datetime | None = None
+    ) -> list[MonitorStatus]:
         """Every monitor (or only ``name``) with its latest run (by window end) and open alerts.
+
+        With ``until``, the latest run is the latest whose window ends at or
+        before it (a dashboard passes now, so a stored future window is not
+        taken for the latest).
 
         Returns
         -------
@@ -98,7 +104,10 @@ class Reads(StoreBase):
         inner = r.alias("newest")
         latest_id = (
             sa.select(inner.c.id)
-            .where(inner.c.monitor == m.c.name)
+            .where(
+                inner.c.monitor == m.c.name,
+                sa.true() if until is None else inner.c.window_end <= until,
+            )
             .order_by(inner.c.window_end.desc(), inner.c.window_start.desc())
             .limit(1)
             .scalar_subquery()

@@ -40,6 +40,9 @@ class Bucketed:
         The series (features of a heatmap, metrics of one feature's chart).
     ends : tuple of datetime
         Each bucket's last window end (UTC), oldest first.
+    starts : tuple of datetime
+        Each bucket's first window start (UTC): where charts place a column,
+        as pages name a window by its start.
     values : tuple of tuple of float or None
         ``values[i][j]``: the largest value of series ``names[i]`` in bucket
         ``j`` (``None``: no finite value there).
@@ -54,6 +57,7 @@ class Bucketed:
 
     names: tuple[str, ...]
     ends: tuple[datetime, ...]
+    starts: tuple[datetime, ...]
     values: tuple[tuple[float | None, ...], ...]
     severities: tuple[tuple[str | None, ...], ...]
     run_ids: tuple[tuple[int | None, ...], ...]
@@ -107,9 +111,12 @@ class Summaries(StoreBase):
         return int(self._read(lambda c: c.execute(query).scalar_one()))
 
     def latest_runs(
-        self, monitor: str, start: datetime, end: datetime, limit: int = 50
+        self, monitor: str, start: datetime, end: datetime, limit: int = 50, offset: int = 0
     ) -> list[dict[str, Any]]:
-        """The newest ``limit`` runs ending in ``(start, end]``, with their worst severity."""
+        """The newest ``limit`` runs ending in ``(start, end]`` after skipping ``offset``.
+
+        Newest first, each with its worst severity.
+        """
         r, s = t.run, t.score
         worst = (
             sa.select(sa.func.max(_severity_rank(s.c.severity)))
@@ -124,6 +131,7 @@ class Summaries(StoreBase):
             .where(r.c.monitor == monitor, r.c.window_end > start, r.c.window_end <= end)
             .order_by(r.c.window_end.desc(), r.c.window_start.desc())
             .limit(limit)
+            .offset(offset)
         )  # fmt: skip
         return [
             {
@@ -136,18 +144,52 @@ class Summaries(StoreBase):
 
     def sparkline(
         self, monitor: str, metric: str = "kl", points: int = 30
-    ) -> list[tuple[datetime, float | None]]:
-        """The worst value over features of ``metric`` in each of the last ``points`` windows."""
+    ) -> list[tuple[datetime, datetime, float | None]]:
+        """(window start, window end, worst ``metric`` over features) of the last ``points``."""
         s = t.score
         query = (
-            sa.select(s.c.window_end, sa.func.max(_headline(s)))
+            sa.select(sa.func.min(s.c.window_start), s.c.window_end, sa.func.max(_headline(s)))
             .where(s.c.monitor == monitor, s.c.metric == metric)
             .group_by(s.c.window_end)
             .order_by(s.c.window_end.desc())
             .limit(points)
         )
         rows = self._read(lambda c: c.execute(query).all())
-        return [(end, None if v is None else float(v)) for end, v in reversed(rows)]
+        return [(start, end, None if v is None else float(v)) for start, end, v in reversed(rows)]
+
+    def latest_end_with_data(self, monitor: str, until: datetime) -> datetime | None:
+        """The end of ``monitor``'s latest window up to ``until`` that had live rows."""
+        s = t.score
+        query = sa.select(sa.func.max(s.c.window_end)).where(
+            s.c.monitor == monitor, s.c.n_current > 0, s.c.window_end <= until
+        )
+        return from_db_time(self._read(lambda c: c.execute(query).scalar_one_or_none()))
+
+    def severity_strip(self, monitor: str, windows: int = 14) -> Bucketed:
+        """Each feature's worst severity in each of ``monitor``'s last ``windows`` runs.
+
+        Two queries (MariaDB takes no ``LIMIT`` inside ``IN``): the runs, then
+        their scores. Values are the headline (bias-corrected KL, else the value).
+        """
+        r, s = t.run, t.score
+        latest = (
+            sa.select(r.c.id)
+            .where(r.c.monitor == monitor)
+            .order_by(r.c.window_end.desc(), r.c.window_start.desc())
+            .limit(windows)
+        )
+        ids = [int(i) for i in self._read(lambda c: c.execute(latest).scalars().all())]
+        if not ids:
+            return _grid([], None)
+        query = (
+            sa.select(
+                s.c.feature, s.c.window_end, sa.func.min(s.c.window_start),
+                sa.func.max(_headline(s)), sa.func.max(_severity_rank(s.c.severity)), s.c.run_id,
+            )
+            .where(s.c.run_id.in_(ids))
+            .group_by(s.c.feature, s.c.window_end, s.c.run_id)
+        )  # fmt: skip
+        return _grid(self._read(lambda c: c.execute(query).all()), None)
 
     def metrics_of(self, monitor: str, run_id: int | None) -> list[str]:
         """The metrics stored for ``monitor``'s run ``run_id`` (its latest, say), sorted."""
@@ -191,13 +233,15 @@ class Summaries(StoreBase):
         where = (s.c.monitor == monitor, only, s.c.window_end > start, s.c.window_end <= end)
         if width is None:
             query = sa.select(
-                series, s.c.window_end, _headline(s), _severity_rank(s.c.severity), s.c.run_id
-            ).where(*where)
+                series, s.c.window_end, s.c.window_start, _headline(s),
+                _severity_rank(s.c.severity), s.c.run_id,
+            ).where(*where)  # fmt: skip
         else:
             bucket = _bucket(s.c.window_end, start, width).label("bucket")
             query = (
                 sa.select(
-                    series, sa.func.max(s.c.window_end), sa.func.max(_headline(s)),
+                    series, sa.func.max(s.c.window_end), sa.func.min(s.c.window_start),
+                    sa.func.max(_headline(s)),
                     sa.func.max(_severity_rank(s.c.severity)), sa.null(),
                 )
                 .where(*where)
@@ -229,7 +273,7 @@ class Summaries(StoreBase):
         a, r = t.alert, t.run
         query = (
             sa.select(a.c.id, a.c.feature, a.c.severity, a.c.state, a.c.message, r.c.window_end,
-                      r.c.id.label("run_id"))
+                      r.c.window_start, r.c.id.label("run_id"))
             .join(r, r.c.id == a.c.opened_run_id)
             .where(a.c.monitor == monitor, r.c.window_end > start, r.c.window_end <= end)
             .order_by(r.c.window_end, a.c.feature)
@@ -238,7 +282,7 @@ class Summaries(StoreBase):
             {
                 "id": int(row.id), "feature": row.feature, "severity": row.severity,
                 "state": row.state, "message": row.message, "window_end": row.window_end,
-                "run_id": int(row.run_id),
+                "window_start": row.window_start, "run_id": int(row.run_id),
             }
             for row in self._read(lambda c: c.execute(query).all())
         ]  # fmt: skip
@@ -318,15 +362,18 @@ def _bucket(
 
 
 def _grid(rows: Any, width: timedelta | None) -> Bucketed:
-    """Rows of (series, end, value, severity rank, run id) as a dense grid."""
+    """Rows of (series, end, start, value, severity rank, run id) as a dense grid."""
     names = sorted({row[0] for row in rows})
     ends = sorted({row[1] for row in rows})
+    starts: dict[Any, Any] = {}
+    for row in rows:
+        starts[row[1]] = row[2] if row[1] not in starts else min(starts[row[1]], row[2])
     column = {end: j for j, end in enumerate(ends)}
     index = {name: i for i, name in enumerate(names)}
     values: list[list[float | None]] = [[None] * len(ends) for _ in names]
     severities: list[list[str | None]] = [[None] * len(ends) for _ in names]
     run_ids: list[list[int | None]] = [[None] * len(ends) for _ in names]
-    for name, end, value, rank, run_id in rows:
+    for name, end, _start, value, rank, run_id in rows:
         i, j = index[name], column[end]
         if value is not None and math.isfinite(float(value)):
             values[i][j] = float(value)
@@ -337,6 +384,7 @@ def _grid(rows: Any, width: timedelta | None) -> Bucketed:
     return Bucketed(
         names=tuple(names),
         ends=tuple(e for e in (from_db_time(x) for x in ends) if e is not None),
+        starts=tuple(e for e in (from_db_time(starts[x]) for x in ends) if e is not None),
         values=tuple(tuple(v) for v in values),
         severities=tuple(tuple(v) for v in severities),
         run_ids=tuple(tuple(v) for v in run_ids),

@@ -93,6 +93,24 @@ class Visit:
         return info
 
 
+def _point(visit: Visit, selector: str, trace: int, i: int | None, j: int) -> tuple[float, float]:
+    """Where on the page plotly drew point ``j`` of ``trace`` (row ``i`` of a heatmap)."""
+    xy: list[float] = visit.page.eval_on_selector(
+        selector,
+        """(el, [k, i, j]) => {
+            const xa = el._fullLayout.xaxis, ya = el._fullLayout.yaxis, t = el.data[k];
+            const box = el.getBoundingClientRect();
+            const y = i === null ? t.y[j] : t.y[i];
+            return [box.left + xa._offset + xa.d2p(t.x[j]), box.top + ya._offset + ya.d2p(y)];
+        }""",
+        [trace, i, j],
+    )
+    return xy[0], xy[1]
+
+
+SHIFT = "2024-05-19 00:00 → 2024-05-20 00:00"  # the first window of shifted data
+
+
 @pytest.mark.parametrize("prefix", ["", "/drift"], ids=["standalone", "mounted"])
 def test_overview_monitor_and_run_pages_render_their_charts(
     browser: Any, demo_results: str, served: Any, screenshot: Any, prefix: str
@@ -102,10 +120,19 @@ def test_overview_monitor_and_run_pages_render_their_charts(
     page = visit.page
     with served(_app(demo_results, prefix)) as base:
         page.goto(f"{base}{prefix}/")
-        assert page.locator("table.monitors tbody tr").count() == 1
+        assert page.locator("table.monitors > tbody > tr").count() == 1
         spark = visit.rendered(".spark[data-index='0']")
         assert spark["svg"] >= 1 and spark["points"] == 14  # one per demo window
+        assert page.locator(".spark .modebar").count() == 0  # a sparkline has no toolbar
+        # The morning page: a feature x window strip, open alerts with age, freshness.
+        assert page.locator("table.strip tr").count() == 3
+        assert page.locator("table.strip td a").count() == 3 * 14
+        assert page.locator("ul.open-alerts li").count() == 3
+        assert page.locator(".freshness[data-state='late']").count() == 1  # the demo is of 2024
+        assert page.locator(".drift-state").inner_text() == "critical"
         screenshot(page, f"{name}-1-overview")
+        if not prefix:
+            screenshot(page, "overview-after")
 
         page.click("a.monitor-link")
         page.wait_for_url(f"{base}{prefix}/monitors/demo_events")
@@ -116,20 +143,57 @@ def test_overview_monitor_and_run_pages_render_their_charts(
         traces = page.eval_on_selector("#series", "el => el.data.map(t => t.name)")
         assert any(t.startswith("warn") for t in traces) and "alert opened" in traces
         visit.rendered("#series-other")
+        # The two series charts share their x axis: same range, same place on the page.
+        axes = [
+            page.eval_on_selector(
+                sel, "el => [el._fullLayout.xaxis.range, el._fullLayout.xaxis._offset, "
+                "el._fullLayout.xaxis._length, el.getBoundingClientRect().left]",
+            )
+            for sel in ("#series", "#series-other")
+        ]  # fmt: skip
+        assert axes[0] == axes[1]
         assert page.locator("table.runs tbody tr").count() == 14
         screenshot(page, f"{name}-2-monitor")
+        if not prefix:
+            screenshot(page, "monitor-after")
 
-        page.locator("a.run-link").nth(9).click()  # newest first: the tenth is the shift day
+        # A heatmap cell opens its run: amount (row 0) in the shift window, placed at its start.
+        starts = page.eval_on_selector("#heatmap", "el => el.data[0].x")
+        shift = next(j for j, x in enumerate(starts) if x.startswith("2024-05-19"))
+        page.mouse.click(*_point(visit, "#heatmap", 0, 0, shift))
         page.wait_for_url(f"{base}{prefix}/runs/*")
-        assert "2024-05-19 00:00 → 2024-05-20 00:00" in page.locator("h1").inner_text()
+        assert SHIFT in page.locator("h1").inner_text()
+        assert SHIFT in page.title()  # the tab says what the heading says
         for i in range(3):
             hist = visit.rendered(f".hist[data-index='{i}']")
             assert hist["types"] == ["bar", "bar", "scatter"] and hist["points"] > 0
         assert page.locator("section.alerts li").count() == 3  # every feature opened an alert
         assert page.locator("table.top-bins").count() == 3
+        right = page.eval_on_selector(
+            ".hist[data-index='0']",
+            "el => [el._fullLayout.yaxis2.zeroline, el._fullLayout.yaxis2.automargin]",
+        )
+        assert right == [False, True]
         screenshot(page, f"{name}-3-run")
+        if not prefix:
+            screenshot(page, "run-after")
+
+        # A point of the feature series opens its run too.
+        page.go_back()
+        visit.rendered("#series")
+        page.mouse.click(*_point(visit, "#series", 0, None, shift))
+        page.wait_for_url(f"{base}{prefix}/runs/*")
+        assert SHIFT in page.locator("h1").inner_text()
+
+        # The range presets: the last 7 days of data are 7 windows.
+        page.go_back()
+        page.click("form.range .presets a:text('7 days')")
+        page.wait_for_url("**start=*")
+        assert visit.rendered("#heatmap")["points"] == 3 * 7
+        assert page.locator("table.runs tbody tr").count() == 7
 
     assert visit.errors == []
     assert visit.outside == [], f"requests left loopback: {visit.outside}"
     assert any(u.endswith(f"{prefix}/static/plotly.min.js") for u in visit.requests)
+    assert any(u.endswith(f"{prefix}/static/favicon.svg") for u in visit.requests)
     visit.context.close()

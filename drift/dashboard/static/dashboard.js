@@ -6,9 +6,9 @@
   var CONFIG = { displaylogo: false, responsive: true };
   var data = JSON.parse(document.getElementById("page-data").textContent || "{}");
 
-  function plot(el, traces, layout) {
+  function plot(el, traces, layout, config) {
     var base = { margin: { l: 60, r: 20, t: 20, b: 40 }, paper_bgcolor: "#fff", plot_bgcolor: "#fff" };
-    return Plotly.newPlot(el, traces, Object.assign(base, layout || {}), CONFIG);
+    return Plotly.newPlot(el, traces, Object.assign(base, layout || {}), Object.assign({}, CONFIG, config || {}));
   }
 
   function withQuery(path, params) {
@@ -23,13 +23,14 @@
       var el = document.querySelector('.spark[data-index="' + i + '"]');
       if (!el || !m.sparkline.length) { return; }
       plot(el, [{
-        x: m.sparkline.map(function (p) { return p.window_end; }),
+        x: m.sparkline.map(function (p) { return p.window_start; }),
         y: m.sparkline.map(function (p) { return p.value; }),
-        type: "scatter", mode: "lines", line: { width: 1.5, color: "#17324d" }, hoverinfo: "x+y"
+        type: "scatter", mode: "lines", line: { width: 1.5, color: "#17324d" },
+        hovertemplate: "window %{x|%Y-%m-%d %H:%M}<br>worst KL %{y:.4f}<extra></extra>"
       }], {
         margin: { l: 0, r: 0, t: 2, b: 2 }, showlegend: false,
         xaxis: { visible: false }, yaxis: { visible: false, rangemode: "tozero" }
-      }).then(function () { el.dataset.rendered = "1"; });
+      }, { displayModeBar: false }).then(function () { el.dataset.rendered = "1"; });
     });
   }
 
@@ -63,16 +64,18 @@
       heat.textContent = "No scores in this range.";
     } else {
       plot(heat, [Object.assign({
-        type: "heatmap", z: grid.values, x: grid.ends, y: grid.names,
+        type: "heatmap", z: grid.values, x: grid.starts, y: grid.names,
         zmin: 0, hoverongaps: false, colorbar: { title: { text: data.metric } },
         customdata: grid.severities,
-        hovertemplate: "%{y}<br>window ending %{x}<br>" + data.metric + " %{z:.4f}<br>%{customdata}<extra></extra>"
+        hovertemplate: "%{y}<br>window %{x|%Y-%m-%d %H:%M}<br>" + data.metric + " %{z:.4f}<br>%{customdata}<extra></extra>"
       }, colors(data.monitor, data.metric))], { height: Math.max(260, 40 + 26 * grid.names.length), margin: { l: 140, r: 20, t: 10, b: 40 } })
         .then(function () {
           heat.dataset.rendered = "1";
           heat.on("plotly_click", function (ev) {
-            var p = ev.points[0], i = grid.names.indexOf(p.y), j = grid.ends.indexOf(p.x);
-            if (i < 0 || j < 0) { return; }
+            // plotly reports x reformatted ('2024-05-19', not the grid's ISO text):
+            // the cell is found by its indices, never by comparing labels.
+            var p = ev.points[0], n = p.pointNumber || [], i = n[0], j = n[1];
+            if (i == null || j == null || !grid.run_ids[i]) { return; }
             var id = grid.run_ids[i][j];
             if (id != null) {
               window.location.href = links.run.replace("__ID__", String(id));
@@ -104,10 +107,10 @@
     var headline = s.names.indexOf("kl") >= 0 ? "kl" : s.names[0];
     var i = s.names.indexOf(headline);
     var traces = [{
-      x: s.ends, y: s.values[i], name: headline === "kl" ? "KL (bias-corrected)" : headline,
+      x: s.starts, y: s.values[i], name: headline === "kl" ? "KL (bias-corrected)" : headline,
       type: "scatter", mode: "lines+markers", line: { color: "#17324d" },
-      marker: { size: 5, color: s.severities[i].map(function (v) { return COLORS[v] || "#17324d"; }) },
-      customdata: s.run_ids[i], hovertemplate: "%{x}<br>%{y:.4f}<extra></extra>"
+      marker: { size: 7, color: s.severities[i].map(function (v) { return COLORS[v] || "#17324d"; }) },
+      customdata: s.run_ids[i], hovertemplate: "window %{x|%Y-%m-%d %H:%M}<br>%{y:.4f}<extra></extra>"
     }];
     var limits = s.thresholds[headline] || s.thresholds[mon.threshold_metric] || [mon.warn, mon.critical];
     var shapes = [];
@@ -115,13 +118,13 @@
       if (pair[1] == null || isNaN(pair[1])) { return; }
       shapes.push({ type: "line", xref: "paper", x0: 0, x1: 1, y0: pair[1], y1: pair[1],
         line: { color: COLORS[pair[0]], dash: "dash", width: 1.5 } });
-      traces.push({ x: [s.ends[0], s.ends[s.ends.length - 1]], y: [pair[1], pair[1]], mode: "lines",
+      traces.push({ x: [s.starts[0], s.starts[s.starts.length - 1]], y: [pair[1], pair[1]], mode: "lines",
         name: pair[0] + " " + pair[1], line: { color: COLORS[pair[0]], dash: "dash", width: 1.5 },
         hoverinfo: "skip" });
     });
     if (s.alerts.length) {
       traces.push({
-        x: s.alerts.map(function (a) { return a.window_end; }),
+        x: s.alerts.map(function (a) { return a.window_start; }),
         y: s.alerts.map(function (a) {
           var j = s.ends.indexOf(a.window_end); return j >= 0 ? s.values[i][j] : null;
         }),
@@ -132,8 +135,11 @@
           line: { color: "#000", width: 1 } }
       });
     }
-    plot(main, traces, { height: 340, legend: { orientation: "h", y: -0.2 },
-      yaxis: { title: { text: headline }, rangemode: "tozero" } }).then(function () {
+    // Both charts share one x range and fixed margins, so their windows line up.
+    var xaxis = { type: "date", range: [s.starts[0], s.starts[s.starts.length - 1]] };
+    var margin = { l: 70, r: 20, t: 20, b: 40 };
+    plot(main, traces, { height: 340, legend: { orientation: "h", y: -0.2 }, margin: margin, xaxis: xaxis,
+      yaxis: { title: { text: headline }, rangemode: "tozero", automargin: false } }).then(function () {
       main.dataset.rendered = "1";
       main.on("plotly_click", function (ev) {
         var id = ev.points[0].customdata;
@@ -143,8 +149,10 @@
     var rest = s.names.map(function (n, k) { return k; }).filter(function (k) { return k !== i; });
     if (!rest.length) { other.style.display = "none"; return; }
     plot(other, rest.map(function (k) {
-      return { x: s.ends, y: s.values[k], name: s.names[k], type: "scatter", mode: "lines" };
-    }), { height: 240, legend: { orientation: "h", y: -0.3 }, yaxis: { rangemode: "tozero" } })
+      return { x: s.starts, y: s.values[k], name: s.names[k], type: "scatter", mode: "lines",
+        hovertemplate: "window %{x|%Y-%m-%d %H:%M}<br>%{y:.4f}<extra>" + s.names[k] + "</extra>" };
+    }), { height: 240, legend: { orientation: "h", y: -0.3 }, margin: margin, xaxis: xaxis,
+      yaxis: { rangemode: "tozero", automargin: false } })
       .then(function () { other.dataset.rendered = "1"; });
   }
 
@@ -165,9 +173,13 @@
           yaxis: "y2", marker: { color: "#c62828", size: 8, symbol: "diamond" } }
       ], {
         barmode: "group", height: 320, legend: { orientation: "h", y: -0.25 },
+        margin: { l: 60, r: 20, t: 20, b: 40 },
         xaxis: { type: "category", automargin: true },
-        yaxis: { title: { text: "share of rows" }, tickformat: ".0%" },
-        yaxis2: { title: { text: "KL contribution" }, overlaying: "y", side: "right", showgrid: false }
+        yaxis: { title: { text: "share of rows" }, tickformat: ".0%", automargin: true },
+        // automargin keeps the right title clear of its ticks and inside the chart;
+        // no zero line there, so nothing reads like a threshold.
+        yaxis2: { title: { text: "KL contribution", standoff: 8 }, overlaying: "y", side: "right",
+          showgrid: false, zeroline: false, automargin: true, rangemode: "tozero" }
       }).then(function () { el.dataset.rendered = "1"; });
     });
   }
