@@ -2,7 +2,10 @@
 
 Plugin apps are public unless guarded, so every request to the mounted app
 first passes Airflow's ``requires_authenticated()`` (the UI's ``_token``
-cookie or a Bearer token; 401 otherwise). The dashboard is built on the
+cookie or a Bearer token; 401 otherwise). A browser asking for a page
+(``Accept: text/html``) without a session is sent to Airflow's login
+(``/api/v2/auth/login``, whatever the auth manager) with ``next`` pointing
+back at the page; API clients keep the 401 JSON answer. The dashboard is built on the
 first request, not at import: this module is also imported by workers and
 the dag-processor, where looking up the results connection at import time
 would be wasted work or impossible.
@@ -13,11 +16,15 @@ from __future__ import annotations
 import threading
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
+from urllib.parse import quote, urlencode
 
 from airflow.plugins_manager import AirflowPlugin
 from fastapi import Depends, FastAPI
 
 __all__ = ["DriftPlugin", "create_plugin_app"]
+
+#: Where the dashboard is mounted in Airflow's API server.
+PREFIX = "/drift"
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -91,11 +98,51 @@ class _Guarded:
 
         probe = {**scope, "method": "GET", "path": "/", "raw_path": b"/", "root_path": ""}
         await self._probe({**probe, "query_string": b""}, _no_body, keep)
-        if answer and answer[0]["type"] == "http.response.start" and answer[0]["status"] == 204:
+        status = answer[0].get("status") if answer else None
+        if answer and answer[0]["type"] == "http.response.start" and status == 204:
             await self._inner()(scope, receive, send)
+            return
+        if status == 401 and _wants_page(scope):
+            await _redirect(send, _login_url(scope))
             return
         for message in answer:
             await send(message)
+
+
+def _header(scope: Scope, name: bytes) -> str:
+    for key, value in scope.get("headers") or ():
+        if key.lower() == name:
+            return bytes(value).decode("latin-1")
+    return ""
+
+
+def _wants_page(scope: Scope) -> bool:
+    """A browser navigating to a page (GET or HEAD asking for HTML), not an API client."""
+    return scope.get("method") in ("GET", "HEAD") and "text/html" in _header(scope, b"accept")
+
+
+def _login_url(scope: Scope) -> str:
+    """Airflow's login route, with ``next`` back at the requested page (same origin).
+
+    The plugin is mounted at ``/drift`` under Airflow's own root path, so
+    Airflow's root is the mount's ``root_path`` without ``/drift``.
+    """
+    root = str(scope.get("root_path", "")).rstrip("/")
+    airflow_root = root.removesuffix(PREFIX)
+    here = quote(root + str(scope.get("path", "")).removeprefix(root) or "/")
+    query = bytes(scope.get("query_string") or b"").decode("latin-1")
+    scheme = scope.get("scheme", "http")
+    host = _header(scope, b"host")
+    back = f"{scheme}://{host}{here}" if host else here
+    if query:
+        back += f"?{query}"
+    return f"{airflow_root}/api/v2/auth/login?{urlencode({'next': back})}"
+
+
+async def _redirect(send: Send, location: str) -> None:
+    headers = [(b"location", location.encode("latin-1")), (b"content-length", b"0")]
+    await send({"type": "http.response.start", "status": 303, "headers": headers})
+    await send({"type": "http.response.body", "body": b""})
 
 
 def _allowed() -> None:
@@ -119,7 +166,7 @@ class DriftPlugin(AirflowPlugin):
 
     name = "drift"
     fastapi_apps = [  # noqa: RUF012 - AirflowPlugin declares these as plain lists
-        {"app": create_plugin_app(), "url_prefix": "/drift", "name": "Drift dashboard"}
+        {"app": create_plugin_app(), "url_prefix": PREFIX, "name": "Drift dashboard"}
     ]
     external_views = [  # noqa: RUF012
         {"name": "Drift", "href": "drift/", "url_route": "drift", "destination": "nav"}
