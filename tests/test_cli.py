@@ -110,3 +110,30 @@ def test_a_window_that_ends_before_it_starts_is_refused(tmp_path: Path) -> None:
     )  # fmt: skip
     assert done.returncode == 1
     assert "must be before" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_a_partial_failure_is_told_the_same_in_the_header_and_the_table(tmp_path: Path) -> None:
+    monitor, results, env = _demo_monitor(tmp_path)
+    text = monitor.read_text().replace(
+        "{name: country}]", "{name: country}, {name: nosuch, kind: numeric}]"
+    )
+    monitor.write_text(text)
+    done = _drift(
+        "run", str(monitor), "--window-end", "2024-05-09", "--results-url", results,
+        cwd=tmp_path, env=env,
+    )  # fmt: skip
+    assert done.returncode == 1, done.stderr
+    out = " ".join(done.stdout.split())  # rich wraps and pads the title
+    # The header: an error, but of the features measured the worst is critical,
+    # as the table (and the alerts opened from it) say; the caption names what failed.
+    assert "error (partial) severity critical drifted: amount, country" in out
+    assert "severity ok" not in out and "drifted: -" not in out
+    assert "error: features not measured: nosuch: column not found" in out
+    rows = [line for line in done.stdout.splitlines() if "│ amount" in line]
+    assert len(rows) == 1 and "critical" in rows[0]
+
+    failed = _drift(
+        "run", str(monitor), "--window-end", "2024-05-09", "--fail-on-drift",
+        "--results-url", results, cwd=tmp_path, env=env,
+    )  # fmt: skip
+    assert failed.returncode == 2, failed.stderr

@@ -100,13 +100,36 @@ def _validate(args: argparse.Namespace) -> int:
     return validate_command(args.paths)
 
 
-def _window_line(result: WindowResult) -> str:
-    drifted = ", ".join(result.drifted) or "-"
+def _severity(result: WindowResult) -> tuple[str, tuple[str, ...]]:
+    """Worst severity and drifted features over the features that were measured.
+
+    ``WindowResult.max_severity`` and ``drifted`` are those of a run that
+    succeeded; a partial failure (status ``error`` with some features scored)
+    still has scores, alerts were opened from them, and the header must say so.
+    """
+    from drift.run.result import SEVERITY_ORDER
+
+    if result.status == "ok" or (result.status == "error" and result.scores):
+        severity = max(
+            (s.severity for s in result.scores), key=SEVERITY_ORDER.__getitem__, default="ok"
+        )
+        return severity, tuple(s.feature for s in result.scores if s.drifted)
+    return "-", ()
+
+
+def _status(result: WindowResult) -> str:
+    if result.status == "error" and result.scores:
+        return "error (partial)"
+    return result.status
+
+
+def _window_line(result: WindowResult, *, notes: bool = True) -> str:
+    severity, drifted = _severity(result)
     line = (
         f"{result.window_start:%Y-%m-%d %H:%M} .. {result.window_end:%Y-%m-%d %H:%M}  "
-        f"{result.status:<17} severity {result.max_severity:<8} drifted: {drifted}"
+        f"{_status(result):<17} severity {severity:<8} drifted: {', '.join(drifted) or '-'}"
     )
-    if result.error and result.status != "ok":
+    if notes and result.error and result.status != "ok":
         line += f"  ({result.error})"
     return line
 
@@ -119,7 +142,14 @@ def _print_table(result: WindowResult) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    table = Table(title=f"{result.monitor}: " + _window_line(result))
+    caption = None
+    if result.error:
+        caption = ("" if result.status == "ok" else f"{result.status}: ") + result.error
+    table = Table(
+        title=f"{result.monitor}: " + _window_line(result, notes=False),
+        caption=caption,
+        caption_justify="left",
+    )
     for column in ("feature", "kind", "severity", "drifted", "kl", "kl_corrected",
                    "jensen_shannon", "psi", "p_adjusted", "n_current", "n_reference",
                    "missing"):  # fmt: skip
@@ -160,8 +190,8 @@ def _run(args: argparse.Namespace) -> int:
         print(json.dumps(result.summary().to_dict(), indent=2))
     else:
         _print_table(result)
-    if args.fail_on_drift and result.drifted:
-        return 2
+    if args.fail_on_drift and _severity(result)[1]:
+        return 2  # also when another feature could not be measured
     return 1 if result.status == "error" else 0
 
 
