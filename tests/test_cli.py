@@ -137,3 +137,75 @@ def test_a_partial_failure_is_told_the_same_in_the_header_and_the_table(tmp_path
         "--results-url", results, cwd=tmp_path, env=env,
     )  # fmt: skip
     assert failed.returncode == 2, failed.stderr
+
+
+BAD_SOURCES = {
+    "wrong role": "postgresql+psycopg://nobody:s3cret-pw@127.0.0.1:5432/test",
+    "refused port": "postgresql+psycopg://postgres:s3cret-pw@127.0.0.1:1/test",
+    "missing database": "mysql+pymysql://root:s3cret-pw@127.0.0.1:3306/no_such_database",
+    "unknown host": "postgresql+psycopg://postgres:s3cret-pw@no-such-host.invalid:5432/test",
+}
+
+
+def _one_monitor(tmp_path: Path) -> tuple[Path, str]:
+    results = f"sqlite:///{tmp_path / 'results.db'}"
+    assert _drift("db", "upgrade", "--url", results, cwd=tmp_path).returncode == 0
+    monitor = tmp_path / "m.yaml"
+    monitor.write_text("name: m\nsource: {url_env: SRC}\ntable: events\ntimestamp: ts\n")
+    return monitor, results
+
+
+def test_a_source_that_cannot_be_reached_is_one_line_and_an_error_run(tmp_path: Path) -> None:
+    from drift.store import ResultsStore
+
+    monitor, results = _one_monitor(tmp_path)
+    for what, url in BAD_SOURCES.items():
+        done = _drift(
+            "run", str(monitor), "--window-end", "2024-05-02", "--url", results,
+            cwd=tmp_path, env={"SRC": url},
+        )  # fmt: skip
+        assert done.returncode == 1, (what, done.stderr)
+        lines = done.stderr.strip().splitlines()
+        assert len(lines) == 1 and "Traceback" not in done.stderr, (what, done.stderr)
+        assert lines[0].startswith("drift: error: cannot connect to the source "), what
+        host = url.split("@")[1].split("/")[0]
+        assert host in lines[0] and "s3cret-pw" not in lines[0], (what, lines[0])
+    store = ResultsStore(results)
+    (run,) = store.runs("m")  # one window, its failure replaced by each retry
+    assert run.status == "error" and run.error is not None
+    assert "cannot connect to the source" in run.error and "s3cret-pw" not in run.error
+    store.close()
+
+
+def test_debug_shows_the_traceback_of_an_error(tmp_path: Path) -> None:
+    monitor, results = _one_monitor(tmp_path)
+    done = _drift(
+        "--debug", "run", str(monitor), "--window-end", "2024-05-02", "--url", results,
+        cwd=tmp_path, env={"SRC": BAD_SOURCES["refused port"]},
+    )  # fmt: skip
+    assert done.returncode == 1
+    assert "Traceback (most recent call last)" in done.stderr
+    assert done.stderr.strip().splitlines()[-1].startswith("drift: error: cannot connect")
+
+
+def test_a_results_database_that_cannot_be_reached_is_one_line(tmp_path: Path) -> None:
+    monitor, _ = _one_monitor(tmp_path)
+    done = _drift(
+        "run", str(monitor), "--window-end", "2024-05-02",
+        "--url", "postgresql+psycopg://postgres:s3cret-pw@127.0.0.1:1/test",
+        cwd=tmp_path, env={"SRC": f"sqlite:///{tmp_path / 'src.db'}"},
+    )  # fmt: skip
+    assert done.returncode == 1
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and "127.0.0.1:1" in lines[0] and "s3cret-pw" not in lines[0]
+
+
+def test_a_backfill_whose_start_is_after_its_end_is_refused(tmp_path: Path) -> None:
+    monitor, results = _one_monitor(tmp_path)
+    done = _drift(
+        "backfill", str(monitor), "--start", "2024-04-05", "--end", "2024-04-01",
+        "--url", results, cwd=tmp_path, env={"SRC": f"sqlite:///{tmp_path / 'src.db'}"},
+    )  # fmt: skip
+    assert done.returncode == 1
+    assert "the backfill range is empty: start 2024-04-05" in done.stderr
+    assert "0 window(s)" not in done.stdout

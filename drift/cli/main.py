@@ -247,6 +247,7 @@ def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``drift`` command."""
     parser = argparse.ArgumentParser(prog="drift", description=__doc__)
     parser.add_argument("-v", "--verbose", action="store_true", help="log what happens")
+    parser.add_argument("--debug", action="store_true", help="show the full traceback of an error")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     db = commands.add_parser("db", help="create, migrate and prune the results database")
@@ -316,5 +317,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return handler(args)
     except (DriftError, ValueError) as exc:
-        print(f"drift: error: {exc}", file=sys.stderr)
-        return 1
+        return _failed(args, str(exc))
+    except Exception as exc:
+        if not type(exc).__module__.startswith("sqlalchemy"):
+            raise
+        # A database error of the results store (source errors are SourceErrors): one
+        # line naming the database, never its password; --debug shows the traceback.
+        from drift.store.engine import safe_url
+
+        where = safe_url(results_url(getattr(args, "url", None)))
+        text = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+        return _failed(args, f"the results database {where}: {text[0] if text else exc}")
+
+
+def _failed(args: argparse.Namespace, message: str) -> int:
+    if args.debug:
+        import traceback
+
+        traceback.print_exc()
+    print(f"drift: error: {message}", file=sys.stderr)
+    return 1

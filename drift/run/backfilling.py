@@ -76,7 +76,13 @@ def backfill(
     window by window, but nobody is notified unless ``notify`` is true: a
     backfill of history should not page anyone.
     """
-    windows = list(windows_between(monitor, utc(start, "start"), utc(end, "end")))
+    start, end = utc(start, "start"), utc(end, "end")
+    if start >= end:
+        raise ValueError(
+            f"the backfill range is empty: start {start.isoformat()} is not before "
+            f"end {end.isoformat()}"
+        )
+    windows = list(windows_between(monitor, start, end))
     run = _Runner(monitor, store, engine_factory, on_window, notify)
     if not monitor.pushdown:
         return run.one_by_one(windows)

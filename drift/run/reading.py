@@ -20,6 +20,7 @@ from drift.config.windows import reference_window
 from drift.errors import SourceError
 from drift.sources import SqlSource, open_source
 from drift.sources.engine import EngineFactory
+from drift.sql.secrets import mask_text
 from drift.stats import Histogram
 from drift.stats.binning import Binning
 
@@ -30,6 +31,7 @@ __all__ = [
     "connection_lost",
     "first_line",
     "read_histograms",
+    "safe_url",
 ]
 
 
@@ -106,7 +108,14 @@ class Sources:
     def features(self) -> FeatureList:
         """The monitor's features with kinds filled in, and what is missing or skipped."""
         configured = self.monitor.features
-        columns = self.live.columns()
+        try:
+            columns = self.live.columns()
+        except sa.exc.DBAPIError as exc:
+            if exc.statement is not None:  # a statement failed: not a connection problem
+                raise
+            raise SourceError(
+                f"cannot connect to the source {safe_url(self.engine.url)}: {first_line(exc)}"
+            ) from exc
         if configured is None:
             skipped = tuple(
                 (name, inferred.reason or "no feature")
@@ -153,6 +162,11 @@ def read_histograms(
         except (SourceError, sa.exc.SQLAlchemyError) as exc:
             problems.append(f"{name}: {first_line(exc)}")
     return out
+
+
+def safe_url(url: sa.URL) -> str:
+    """``url`` as text without its password."""
+    return mask_text(url.render_as_string(hide_password=True))
 
 
 def connection_lost(exc: BaseException) -> bool:

@@ -45,15 +45,20 @@ class WindowResult:
 
     @property
     def drifted(self) -> tuple[str, ...]:
-        """Features with significant drift of at least ``min_effect`` (none unless status is ok)."""
-        if self.status != "ok":
+        """Features with significant drift of at least ``min_effect``.
+
+        Of the features that were measured: a partial failure (status
+        ``error`` with scores) reports what its measured features found, as
+        its table and its alerts do; a window with too little data, none.
+        """
+        if self.status == "insufficient_data":
             return ()
         return tuple(s.feature for s in self.scores if s.drifted)
 
     @property
     def max_severity(self) -> str:
-        """The worst severity over the features (``ok`` unless status is ok)."""
-        if self.status != "ok" or not self.scores:
+        """The worst severity over the measured features (``ok`` without any)."""
+        if self.status == "insufficient_data" or not self.scores:
             return "ok"
         return max((s.severity for s in self.scores), key=SEVERITY_ORDER.__getitem__)
 
