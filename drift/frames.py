@@ -1,4 +1,4 @@
-"""The in-memory front door: compare two pandas DataFrames column by column.
+"""The in-memory front door: compare two DataFrames (pandas, Polars, pyarrow) column by column.
 
 ``compare`` fits each column's binning on the reference frame, counts both
 frames over it, and scores every column with :mod:`drift.stats`. Columns are
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
@@ -18,6 +19,8 @@ import numpy.typing as npt
 import pandas as pd
 
 from drift.config.kinds import Family, Inferred
+from drift.notebook import html as notebook_html
+from drift.notebook.tables import as_pandas
 from drift.stats.binning import Binning, Kind
 from drift.stats.checks import positive_float, positive_int
 from drift.stats.counting import histogram, histogram_from_counts
@@ -90,6 +93,14 @@ class DriftReport:
     def __len__(self) -> int:
         return len(self.scores)
 
+    def _repr_html_(self) -> str:
+        """Jupyter's view: the severity table and each drifted feature's histogram."""
+        return notebook_html.report_html(self)
+
+    def save_html(self, path: str | Path, title: str = "Drift report") -> Path:
+        """Write the report as one self-contained HTML page (plotly.js inside) to ``path``."""
+        return notebook_html.save_html(self, path, title)
+
     @property
     def features(self) -> tuple[str, ...]:
         """The compared columns, in order."""
@@ -137,8 +148,8 @@ class DriftReport:
 
 
 def compare(
-    reference_df: pd.DataFrame,
-    current_df: pd.DataFrame,
+    reference_df: pd.DataFrame | object,
+    current_df: pd.DataFrame | object,
     columns: Sequence[str] | None = None,
     *,
     kinds: Mapping[str, str] | None = None,
@@ -179,8 +190,10 @@ def compare(
 
     Parameters
     ----------
-    reference_df, current_df : pandas.DataFrame
-        The reference (what the model was built on) and the current window.
+    reference_df, current_df : pandas.DataFrame, polars.DataFrame or pyarrow.Table
+        The reference (what the model was built on) and the current window;
+        any eager frame narwhals reads, with no copy into pandas
+        (:mod:`drift.notebook.tables`).
     columns : sequence of str, optional
         Columns to compare; default every column of ``reference_df``.
     kinds : mapping of str to {"numeric", "categorical", "text"}, optional
@@ -202,7 +215,8 @@ def compare(
     -------
     DriftReport
         ``report.to_frame()`` for a table, ``report["col"]`` for one column's
-        :class:`FeatureScore` (histograms, per-bin contributions, unseen values).
+        :class:`FeatureScore` (histograms, per-bin contributions, unseen values);
+        shown in Jupyter as HTML, ``report.save_html(path)`` for a file.
 
     Raises
     ------
@@ -224,9 +238,8 @@ def compare(
     0       x      numeric  critical     True
     1       c  categorical        ok    False
     """
-    for name, frame in (("reference_df", reference_df), ("current_df", current_df)):
-        if not isinstance(frame, pd.DataFrame):
-            raise TypeError(f"`{name}` must be a pandas DataFrame, got {type(frame).__name__}.")
+    reference_df = as_pandas(reference_df, "reference_df", columns)
+    current_df = as_pandas(current_df, "current_df", columns)
     if isinstance(columns, str):
         raise TypeError("`columns` must be a sequence of column names, not a single string.")
     for name, value in (("bins", bins), ("top_k", top_k), ("vocabulary_size", vocabulary_size)):

@@ -213,3 +213,78 @@ def test_importing_drift_does_not_import_pandas_until_compare_is_used() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.stdout.strip() == "ok", done.stderr
+
+
+# --- Polars and pyarrow ----------------------------------------------------------
+
+
+def _mixed_frames() -> tuple[pd.DataFrame, pd.DataFrame]:
+    rng = np.random.default_rng(3)
+
+    def frame(n: int, shift: float, p: list[float]) -> pd.DataFrame:
+        amount = rng.normal(shift, 1.0, n)
+        amount[rng.random(n) < 0.05] = np.nan
+        words = ["red fox jumps", "lazy dog sleeps", "quick brown cat"]
+        return pd.DataFrame(
+            {
+                "amount": amount,
+                "count": rng.integers(0, 20, n),
+                "flag": rng.random(n) < 0.3,
+                "country": pd.Series(rng.choice(["US", "DE", "FR"], n, p=p)).where(
+                    rng.random(n) > 0.02
+                ),
+                "plan": pd.Categorical(rng.choice(["free", "pro"], n)),
+                "note": [f"{words[i % 3]} {i % 7}" for i in rng.integers(0, 1000, n)],
+                "id": np.arange(n),
+            }
+        )
+
+    return frame(3000, 0.0, [0.5, 0.3, 0.2]), frame(2000, 0.4, [0.3, 0.3, 0.4])
+
+
+def _same_report(got: DriftReport, want: DriftReport) -> None:
+    pd.testing.assert_frame_equal(got.to_frame(), want.to_frame())
+    assert dict(got.skipped) == dict(want.skipped)
+    for a, b in zip(got, want, strict=True):
+        assert a.labels == b.labels and a.contributions == pytest.approx(b.contributions)
+        assert a.reference.counts.tolist() == b.reference.counts.tolist()
+        assert a.current.counts.tolist() == b.current.counts.tolist()
+
+
+@pytest.mark.parametrize("library", ["polars", "pyarrow"])
+def test_polars_and_pyarrow_tables_give_the_pandas_report(library: str) -> None:
+    pytest.importorskip(library)
+    import polars as pl
+    import pyarrow as pa
+
+    convert = pl.from_pandas if library == "polars" else pa.Table.from_pandas
+    ref, cur = _mixed_frames()
+    want = compare(ref, cur)
+    assert set(want.drifted) >= {"amount", "country"} and "id" in want.skipped
+    _same_report(compare(convert(ref), convert(cur)), want)
+    picked = compare(convert(ref), convert(cur), columns=["country", "amount"])
+    _same_report(picked, compare(ref, cur, columns=["country", "amount"]))
+
+
+def test_a_pyarrow_column_is_read_in_place() -> None:
+    pa = pytest.importorskip("pyarrow")
+    from drift.notebook.tables import as_pandas
+
+    table = pa.concat_tables([pa.table({"x": np.arange(5.0)}), pa.table({"x": np.arange(3.0)})])
+    column = as_pandas(table, "reference_df")["x"].array
+    shared = column._pa_array  # type: ignore[attr-defined]
+    assert shared.num_chunks == 2  # not joined into a new buffer
+    assert [c.buffers()[1].address for c in shared.chunks] == [
+        c.buffers()[1].address for c in table.column("x").chunks
+    ]
+
+
+def test_a_polars_lazy_frame_or_datetime_column_is_named() -> None:
+    pl = pytest.importorskip("polars")
+    frame = pl.DataFrame({"x": [1.0, 2.0]})
+    with pytest.raises(TypeError, match=r"`reference_df` must be a pandas DataFrame.*collect"):
+        compare(frame.lazy(), frame)
+    dates = pl.DataFrame({"t": pl.datetime_range(
+        pl.datetime(2024, 1, 1), pl.datetime(2024, 1, 2), "1h", eager=True)})  # fmt: skip
+    with pytest.raises(TypeError, match=r"column 't' has dtype .*convert it"):
+        compare(dates, dates)
