@@ -123,9 +123,12 @@ def test_no_password_in_logs_store_alerts_or_results(
         "DRIFT_TEST_SOURCE_URL",
         sa.make_url(secret_url).set(port=free_port()).render_as_string(hide_password=False),
     )
-    with pytest.raises(sa.exc.OperationalError) as caught:
+    # An unreachable source is a one-line SourceError naming it without the password
+    # (issue 15), with the driver's error kept as its cause.
+    with pytest.raises(DriftError, match="cannot connect to the source") as caught:
         measure_window(_monitor(hook), LIVE[0], LIVE[1], store=store)
-    seen.append(str(caught.value))
+    assert isinstance(caught.value.__cause__, sa.exc.OperationalError)
+    seen.extend([str(caught.value), str(caught.value.__cause__)])
     # A channel that refuses, whose URL has the password.
     monkeypatch.setenv("DRIFT_TEST_SOURCE_URL", secret_url)
     dead = f"json://drift:{SECRET}@127.0.0.1:{free_port()}/hook"
