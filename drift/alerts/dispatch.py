@@ -77,7 +77,7 @@ def _one_feature(
     store: AlertStore,
     notify: bool,
 ) -> dict[str, Any] | None:
-    t = _feature_thresholds(monitor, feature.feature)
+    t = monitor.thresholds_for(feature.feature)
     level = alert_level(feature)
     if level is None:
         return None
@@ -169,13 +169,6 @@ def _missing_lifted(r: RecentScore, reference_rate: float | None, effect: float)
     if effect > 0 and abs(r.missing_rate - reference_rate) >= effect:
         return replace(r, severity="warn")
     return r
-
-
-def _feature_thresholds(monitor: MonitorConfig, name: str) -> ThresholdsConfig:
-    for f in monitor.features or ():
-        if f.name == name and f.thresholds is not None:
-            return f.thresholds
-    return monitor.thresholds
 
 
 def _run_id(summary: WindowSummary) -> int:

@@ -313,6 +313,13 @@ class MonitorConfig(ConfigModel):
             return self.window
         return None if self.schedule is not None else timedelta(days=1)
 
+    def thresholds_for(self, feature: str) -> ThresholdsConfig:
+        """The thresholds in force for ``feature``: its own, else the monitor's."""
+        for f in self.features or ():
+            if f.name == feature and f.thresholds is not None:
+                return f.thresholds
+        return self.thresholds
+
 
 FeatureConfig.model_rebuild()
 MonitorConfig.model_rebuild()

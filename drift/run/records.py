@@ -9,7 +9,6 @@ from typing import Any
 
 from drift.alerts.types import BinShare, FeatureSummary, finite
 from drift.config import MonitorConfig
-from drift.run.scoring import feature_thresholds
 from drift.stats import FeatureScore
 from drift.stats.metrics import metric_value
 from drift.store.records import HistogramRecord, RunRecord, ScoreRecord
@@ -34,7 +33,7 @@ def score_records(
     metrics = list(dict.fromkeys(("kl", *monitor.metrics)))
     rows: list[ScoreRecord] = []
     for s in scores:
-        rule = feature_thresholds(monitor, s.feature)
+        rule = monitor.thresholds_for(s.feature)
         for metric in metrics:
             on_threshold = metric == rule.metric
             rows.append(

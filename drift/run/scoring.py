@@ -12,7 +12,7 @@ from drift.stats.binning import OOV_LABEL, OTHER_LABEL, Binning
 from drift.stats.dependence import Dispersion
 from drift.store.records import BaselineRecord
 
-__all__ = ["feature_thresholds", "judge_window", "score_histograms", "stats_thresholds"]
+__all__ = ["judge_window", "score_histograms", "stats_thresholds"]
 
 log = logging.getLogger(__name__)
 
@@ -33,14 +33,6 @@ def stats_thresholds(t: ThresholdsConfig) -> Thresholds:
         missing_effect=t.missing_effect,
         metric=metric,
     )
-
-
-def feature_thresholds(monitor: MonitorConfig, name: str) -> ThresholdsConfig:
-    """The thresholds in force for feature ``name``: its own, else the monitor's."""
-    for f in monitor.features or ():
-        if f.name == name and f.thresholds is not None:
-            return f.thresholds
-    return monitor.thresholds
 
 
 def score_histograms(
