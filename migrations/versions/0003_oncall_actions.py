@@ -1,0 +1,23 @@
+"""On-call actions: acknowledgements, snoozes and accepted baselines (issue 16).
+
+Placeholder revision: it changes nothing yet; the on-call work fills it in.
+
+Revision ID: 0003
+Revises: 0002
+Create Date: 2026-12-02
+"""
+
+from __future__ import annotations
+
+revision = "0003"
+down_revision = "0002"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    pass
+
+
+def downgrade() -> None:
+    pass
