@@ -1,9 +1,10 @@
 """Invalid monitor YAML files, shown by Airflow as this DAG file's import error.
 
-It defines no DAG. drift_monitors.py builds the valid monitors and leaves the
-invalid ones out, so one bad file never hides the others.
+It defines no DAG. The drift_monitors_shard_NN.py files build the valid monitors
+and leave the invalid ones out, so one bad file never hides the others; a
+missing shard file is reported here too.
 """
 
-from drift.airflow import check_monitor_files, monitors_dir
+from drift.airflow import check_fleet
 
-check_monitor_files(monitors_dir(__file__))
+check_fleet(__file__)

@@ -20,18 +20,26 @@ if TYPE_CHECKING:
         dag_id,
         monitors_dir,
     )
+    from drift.airflow.sharding import build_shard, check_fleet
 
 __all__ = [
     "asset_uri",
     "build_dags",
     "build_monitor_dag",
+    "build_shard",
+    "check_fleet",
     "check_monitor_files",
     "dag_id",
     "monitors_dir",
 ]
 
 
+_SHARDING = {"build_shard", "check_fleet"}
+
+
 def __getattr__(name: str) -> Any:
+    if name in _SHARDING:
+        return getattr(import_module("drift.airflow.sharding"), name)
     if name in __all__:
         return getattr(import_module("drift.airflow.dags"), name)
     raise AttributeError(f"module 'drift.airflow' has no attribute {name!r}")

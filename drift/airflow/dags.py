@@ -13,13 +13,16 @@ Invalid monitor files
 Airflow records import errors per Python file, and a DAG file that raises
 loses every DAG it defined (the DagBag keeps nothing from a module whose
 import failed). So one bad YAML must not raise in the file that builds the
-monitors. Instead there are two thin DAG files:
+monitors. Instead there are thin DAG files of two sorts:
 
-- ``drift_monitors.py`` calls :func:`build_dags`, which builds every monitor
-  that validates and leaves out (and logs) the ones that do not;
-- ``drift_monitor_errors.py`` calls :func:`check_monitor_files`, which
-  defines no DAG and raises one :class:`~drift.errors.ConfigError` listing
-  every invalid file with its key path.
+- ``drift_monitors_shard_NN.py`` call :func:`drift.airflow.sharding.build_shard`,
+  which builds the monitors of that shard that validate and leaves out (and
+  logs) the ones that do not (:func:`build_dags` does the same for a whole
+  folder in one file);
+- ``drift_monitor_errors.py`` calls :func:`drift.airflow.sharding.check_fleet`,
+  which defines no DAG and raises one :class:`~drift.errors.ConfigError`
+  listing every invalid file with its key path (:func:`check_monitor_files`)
+  and any missing shard file.
 
 Airflow then shows the usual "DAG Import Errors" banner naming the YAML file
 and key, while the good monitors keep loading and running.
@@ -34,6 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from drift.config import MonitorConfig, MonitorScan, scan_monitors
+from drift.config.cache import MonitorCache, default_cache_dir
 from drift.config.windows import aligned_cron, parse_window
 from drift.errors import ConfigError
 
@@ -47,6 +51,7 @@ __all__ = [
     "build_monitor_dag",
     "check_monitor_files",
     "dag_id",
+    "monitor_scan",
     "monitors_dir",
     "timetable",
 ]
@@ -272,12 +277,18 @@ def build_monitor_dag(monitor: MonitorConfig, *, fileloc: str | None = None) -> 
     return dag
 
 
-def _scan(directory: str | Path) -> MonitorScan:
-    """The folder's monitors; a folder that does not exist (yet) holds none."""
+def monitor_scan(directory: str | Path) -> MonitorScan:
+    """The folder's monitors, validating only new or changed files.
+
+    A folder that does not exist (yet) holds none. Validated files are cached
+    by content in :func:`drift.config.cache.default_cache_dir`
+    (``$DRIFT_CONFIG_CACHE_DIR``; ``off`` validates every file every time).
+    """
     if not Path(directory).is_dir():
         log.warning("monitors folder %s does not exist; no monitor DAGs", directory)
         return MonitorScan((), ())
-    return scan_monitors(directory)
+    folder = default_cache_dir()
+    return scan_monitors(directory, cache=None if folder is None else MonitorCache(folder))
 
 
 def build_dags(directory: str | Path, *, only: str | None = None) -> dict[str, Any]:
@@ -299,7 +310,7 @@ def build_dags(directory: str | Path, *, only: str | None = None) -> dict[str, A
     dict
         DAG id to ``airflow.sdk.DAG``, ready for a DAG file's ``globals()``.
     """
-    scan = _scan(directory)
+    scan = monitor_scan(directory)
     for problem in scan.problems:
         log.error("monitor left out: %s", problem)
     return {
@@ -325,7 +336,7 @@ def check_monitor_files(directory: str | Path) -> None:
     drift.errors.ConfigError
         One line per problem: ``<file>: <key path>: <what was expected>``.
     """
-    problems = _scan(directory).problems
+    problems = monitor_scan(directory).problems
     if problems:
         raise ConfigError(
             f"{len(problems)} invalid monitor file(s); their DAGs are not loaded:\n"

@@ -64,6 +64,16 @@ def get_provider_info() -> dict[str, Any]:
                         "example": "monitors",
                         "default": "monitors",
                     },
+                    "dag_shards": {
+                        "description": "Number of DAG files the monitors are spread over "
+                        "(dags/drift_monitors_shard_NN.py, one per shard, by CRC-32 of the "
+                        "monitor name), so the dag-processor parses them in parallel; the "
+                        "environment variable DRIFT_DAG_SHARDS, when set, wins.",
+                        "version_added": "0.1.0",
+                        "type": "integer",
+                        "example": "16",
+                        "default": "8",
+                    },
                 },
             }
         },

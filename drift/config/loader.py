@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 from pydantic import ValidationError
@@ -18,6 +18,9 @@ from pydantic import ValidationError
 from drift.config.messages import format_validation_error
 from drift.config.models import MonitorConfig
 from drift.errors import ConfigError
+
+if TYPE_CHECKING:
+    from drift.config.cache import MonitorCache
 
 __all__ = [
     "MonitorScan",
@@ -91,13 +94,16 @@ def parse_monitor(
         raise ConfigError(format_validation_error(exc, MonitorConfig, source_name)) from None
 
 
-def load_monitor(path: str | Path) -> MonitorConfig:
+def load_monitor(path: str | Path, *, cache: MonitorCache | None = None) -> MonitorConfig:
     """Read and validate one monitor YAML file.
 
     Parameters
     ----------
     path : str or pathlib.Path
         The YAML file.
+    cache : drift.config.cache.MonitorCache, optional
+        Where validated files are kept by content: a file whose bytes were
+        validated before is not validated again.
 
     Returns
     -------
@@ -111,9 +117,16 @@ def load_monitor(path: str | Path) -> MonitorConfig:
     """
     name = str(path)
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        content = Path(path).read_bytes()
     except OSError as exc:
         raise ConfigError(f"{name}: cannot read the file ({exc.strerror or exc})") from None
+    base_dir = Path(path).parent
+    if cache is not None and (cached := cache.get(content, base_dir)) is not None:
+        return cached
+    try:
+        text = content.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{name}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
     try:
         data = yaml.load(text, Loader=_UniqueKeyLoader)  # a SafeLoader subclass
     except yaml.MarkedYAMLError as exc:
@@ -122,7 +135,10 @@ def load_monitor(path: str | Path) -> MonitorConfig:
         raise ConfigError(f"{where}: invalid YAML: {exc.problem or exc}") from None
     except yaml.YAMLError as exc:  # e.g. a control character: one line, like every problem
         raise ConfigError(f"{name}: invalid YAML: {' '.join(str(exc).split())}") from None
-    return parse_monitor(data, source_name=name, base_dir=Path(path).parent)
+    monitor = parse_monitor(data, source_name=name, base_dir=base_dir)
+    if cache is not None:
+        cache.put(content, base_dir, monitor)
+    return monitor
 
 
 def monitor_files(directory: str | Path) -> list[Path]:
@@ -139,12 +155,15 @@ class MonitorScan:
     problems: tuple[str, ...]
 
 
-def scan_monitors(directory: str | Path) -> MonitorScan:
+def scan_monitors(directory: str | Path, *, cache: MonitorCache | None = None) -> MonitorScan:
     """Load every monitor file of ``directory``; never raises for a bad file.
 
     A file that does not validate, or that reuses a monitor name another file
     already took (files are read in name order), is left out and described
-    in ``problems``, one line each, starting with the file's path.
+    in ``problems``, one line each, starting with the file's path. With a
+    ``cache`` (see :func:`load_monitor`), only new or changed files are
+    validated; invalid files are never cached, so their problems are always
+    current.
 
     Raises
     ------
@@ -154,16 +173,16 @@ def scan_monitors(directory: str | Path) -> MonitorScan:
     root = Path(directory)
     if not root.is_dir():
         raise ConfigError(f"{root}: not a directory of monitor files")
-    return _scan(monitor_files(root))
+    return _scan(monitor_files(root), cache)
 
 
-def _scan(files: Iterable[Path]) -> MonitorScan:
+def _scan(files: Iterable[Path], cache: MonitorCache | None = None) -> MonitorScan:
     monitors: list[tuple[Path, MonitorConfig]] = []
     problems: list[str] = []
     owner: dict[str, Path] = {}
     for path in files:
         try:
-            monitor = load_monitor(path)
+            monitor = load_monitor(path, cache=cache)
         except ConfigError as problem:
             problems.append(str(problem))
             continue

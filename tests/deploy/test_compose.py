@@ -202,7 +202,7 @@ def test_volumes(config: dict[str, Any]) -> None:
         mounts = services[name]["volumes"]
         assert f"{ROOT / 'dags'}:/opt/airflow/dags:ro" in mounts, name
         assert any(m.startswith("airflow-logs:/opt/airflow/logs") for m in mounts), name
-    assert (ROOT / "dags" / "drift_monitors.py").is_file()
+    assert (ROOT / "dags" / "drift_monitors_shard_00.py").is_file()
 
 
 def test_airflow_services_share_image_and_settings(config: dict[str, Any]) -> None:
