@@ -5,7 +5,11 @@ first passes Airflow's ``requires_authenticated()`` (the UI's ``_token``
 cookie or a Bearer token; 401 otherwise). A browser asking for a page
 (``Accept: text/html``) without a session is sent to Airflow's login
 (``/api/v2/auth/login``, whatever the auth manager) with ``next`` pointing
-back at the page; API clients keep the 401 JSON answer. The dashboard is built on the
+back at the page; API clients keep the 401 JSON answer. The user the guard
+authenticated is handed to the dashboard in the ASGI scope
+(:data:`drift.airflow.access.USER_SCOPE_KEY`), and the dashboard shows
+them only the monitors whose DAGs they may read (:class:`AirflowAccess`).
+The dashboard is built on the
 first request, not at import: this module is also imported by workers and
 the dag-processor, where looking up the results connection at import time
 would be wasted work or impossible.
@@ -19,7 +23,9 @@ from typing import Any
 from urllib.parse import quote, urlencode
 
 from airflow.plugins_manager import AirflowPlugin
-from fastapi import Depends, FastAPI
+from fastapi import Depends, FastAPI, Request
+
+from drift.airflow.access import USER_SCOPE_KEY, AirflowAccess, csrf_secret
 
 __all__ = ["DriftPlugin", "create_plugin_app"]
 
@@ -34,7 +40,7 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 
 def _guards() -> list[Any]:
-    """Airflow's own authentication as FastAPI dependencies.
+    """Airflow's own authentication as FastAPI dependencies (the last one yields the user).
 
     Raises
     ------
@@ -43,13 +49,14 @@ def _guards() -> list[Any]:
         results to anyone unauthenticated is not an option.
     """
     try:
-        from airflow.api_fastapi.core_api.security import requires_authenticated
+        from airflow.api_fastapi.core_api.security import get_user, requires_authenticated
     except ImportError as exc:  # pragma: no cover - a future Airflow moved it
         raise RuntimeError(
-            "airflow-drift: airflow.api_fastapi.core_api.security.requires_authenticated is "
-            "gone from this Airflow, so the dashboard cannot be guarded and is not mounted"
+            "airflow-drift: airflow.api_fastapi.core_api.security.requires_authenticated or "
+            "get_user is gone from this Airflow, so the dashboard cannot be guarded and is "
+            "not mounted"
         ) from exc
-    return [Depends(requires_authenticated())]
+    return [Depends(requires_authenticated()), Depends(get_user)]
 
 
 def _dashboard() -> ASGIApp:
@@ -57,7 +64,7 @@ def _dashboard() -> ASGIApp:
     from drift.airflow.connections import results_url
     from drift.dashboard import create_app
 
-    app: ASGIApp = create_app(results_url())
+    app: ASGIApp = create_app(results_url(), access=AirflowAccess(), secret=csrf_secret())
     return app
 
 
@@ -71,7 +78,8 @@ class _Guarded:
     The guards run as FastAPI dependencies of a one-route probe app that sees
     the request's headers (token cookie, Authorization); its 401/403 answer
     is sent back as is. Guarding at this level covers every route, mount and
-    static file of the dashboard, whatever it is built from. The dashboard is
+    static file of the dashboard, whatever it is built from. The user the
+    guards resolved goes on to the dashboard in the scope. The dashboard is
     built on the first request.
     """
 
@@ -79,8 +87,13 @@ class _Guarded:
         self._build = build
         self._app: ASGIApp | None = None
         self._lock = threading.Lock()
+        *checks, user = guards
+
+        def allowed(request: Request, who: Any = user) -> None:
+            request.scope[USER_SCOPE_KEY] = who
+
         self._probe = FastAPI()
-        self._probe.add_api_route("/", _allowed, dependencies=guards, status_code=204)
+        self._probe.add_api_route("/", allowed, dependencies=checks, status_code=204)
 
     def _inner(self) -> ASGIApp:
         with self._lock:
@@ -97,10 +110,13 @@ class _Guarded:
             answer.append(message)
 
         probe = {**scope, "method": "GET", "path": "/", "raw_path": b"/", "root_path": ""}
-        await self._probe({**probe, "query_string": b""}, _no_body, keep)
+        probe["query_string"] = b""
+        probe.pop(USER_SCOPE_KEY, None)  # only the guards say who this is
+        await self._probe(probe, _no_body, keep)
         status = answer[0].get("status") if answer else None
-        if answer and answer[0]["type"] == "http.response.start" and status == 204:
-            await self._inner()(scope, receive, send)
+        user = probe.get(USER_SCOPE_KEY)
+        if answer and answer[0]["type"] == "http.response.start" and status == 204 and user:
+            await self._inner()({**scope, USER_SCOPE_KEY: user}, receive, send)
             return
         if status == 401 and _wants_page(scope):
             await _redirect(send, _login_url(scope))
@@ -143,10 +159,6 @@ async def _redirect(send: Send, location: str) -> None:
     headers = [(b"location", location.encode("latin-1")), (b"content-length", b"0")]
     await send({"type": "http.response.start", "status": 303, "headers": headers})
     await send({"type": "http.response.body", "body": b""})
-
-
-def _allowed() -> None:
-    """The probe's only route: reached when the guards let the request through."""
 
 
 def create_plugin_app() -> Any:

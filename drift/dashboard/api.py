@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Query, Request
 
 from drift.dashboard import data
+from drift.dashboard.access import Access
 from drift.dashboard.schemas import (
     AlertOut,
     Grid,
@@ -19,7 +20,19 @@ from drift.dashboard.schemas import (
 )
 from drift.store import ResultsStore
 
-__all__ = ["End", "Metric", "MonitorName", "Start", "Store", "check_metric", "get_store", "router"]
+__all__ = [
+    "End",
+    "Metric",
+    "MonitorName",
+    "ReadableMonitor",
+    "ReadableRun",
+    "Start",
+    "Store",
+    "check_metric",
+    "get_access",
+    "get_store",
+    "router",
+]
 
 
 def get_store(request: Request) -> ResultsStore:
@@ -28,8 +41,36 @@ def get_store(request: Request) -> ResultsStore:
     return store
 
 
+def get_access(request: Request) -> Access:
+    """The app's :class:`~drift.dashboard.access.Access` (who may read and change what)."""
+    access: Access = request.app.state.access
+    return access
+
+
 Store = Annotated[ResultsStore, Depends(get_store)]
 MonitorName = Annotated[str, Path(min_length=1, max_length=200, description="Monitor name")]
+RunId = Annotated[int, Path(ge=0, lt=2**53, description="Run id")]
+
+
+def readable_monitor(request: Request, name: MonitorName) -> str:
+    """The path's monitor, if the viewer may read it; else the 404 of a monitor not stored."""
+    if name not in get_access(request).readable(request, [name]):
+        raise data.NotFoundError(data.no_monitor(name))
+    return name
+
+
+def readable_run(request: Request, store: Store, run_id: RunId) -> int:
+    """The path's run, if the viewer may read its monitor; else the 404 of a run not stored."""
+    run = store.run(run_id)
+    if run is None or run.monitor not in get_access(request).readable(request, [run.monitor]):
+        raise data.NotFoundError(data.no_run(run_id))
+    return run_id
+
+
+#: A monitor name from the path that the viewer may read (404 otherwise).
+ReadableMonitor = Annotated[str, Depends(readable_monitor)]
+#: A run id from the path whose monitor the viewer may read (404 otherwise).
+ReadableRun = Annotated[int, Depends(readable_run)]
 Start = Annotated[
     datetime | None,
     Query(description="Show windows ending after this time (ISO 8601; UTC unless a zone is given)"),
@@ -51,13 +92,13 @@ def health() -> dict[str, str]:
 
 
 @router.get("/monitors")
-def list_monitors(store: Store) -> list[MonitorSummary]:
-    """Every monitor with its latest window, status, open alerts and a sparkline of KL."""
-    return data.overview(store)
+def list_monitors(request: Request, store: Store) -> list[MonitorSummary]:
+    """Every monitor the viewer may read, with its latest window, open alerts and a sparkline."""
+    return data.overview(store, lambda names: get_access(request).readable(request, names))
 
 
 @router.get("/monitors/{name}")
-def get_monitor(store: Store, name: MonitorName) -> MonitorDetail:
+def get_monitor(store: Store, name: ReadableMonitor) -> MonitorDetail:
     """One monitor: its features, thresholds, latest run, open alerts and default range."""
     return data.monitor_detail(store, name)
 
@@ -65,7 +106,7 @@ def get_monitor(store: Store, name: MonitorName) -> MonitorDetail:
 @router.get("/monitors/{name}/runs")
 def list_runs(
     store: Store,
-    name: MonitorName,
+    name: ReadableMonitor,
     start: Start = None,
     end: End = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
@@ -87,7 +128,7 @@ def check_metric(detail: MonitorDetail, metric: str) -> None:
 
 @router.get("/monitors/{name}/heatmap")
 def get_heatmap(
-    store: Store, name: MonitorName, start: Start = None, end: End = None, metric: Metric = "kl"
+    store: Store, name: ReadableMonitor, start: Start = None, end: End = None, metric: Metric = "kl"
 ) -> Grid:
     """Feature x window grid of one metric (bias-corrected KL for ``kl``), at most 200 columns."""
     detail = data.monitor_detail(store, name)
@@ -98,7 +139,7 @@ def get_heatmap(
 @router.get("/monitors/{name}/features/{feature}/series")
 def get_series(
     store: Store,
-    name: MonitorName,
+    name: ReadableMonitor,
     feature: Annotated[str, Path(min_length=1, max_length=200)],
     start: Start = None,
     end: End = None,
@@ -111,7 +152,7 @@ def get_series(
 @router.get("/monitors/{name}/alerts")
 def list_alerts(
     store: Store,
-    name: MonitorName,
+    name: ReadableMonitor,
     state: Annotated[str | None, Query(pattern="^(open|resolved)$")] = None,
 ) -> list[AlertOut]:
     """The monitor's alerts, oldest first (``state`` filters open or resolved ones)."""
@@ -123,8 +164,6 @@ def list_alerts(
 
 
 @router.get("/runs/{run_id}")
-def get_run(
-    store: Store, run_id: Annotated[int, Path(ge=0, lt=2**53, description="Run id")]
-) -> RunDetail:
+def get_run(store: Store, run_id: ReadableRun) -> RunDetail:
     """One run: every feature's live histogram beside the reference's, scores and alerts."""
     return data.run_detail(store, run_id)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import logging
+import secrets
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -15,6 +16,7 @@ from starlette.exceptions import HTTPException
 from starlette.middleware.gzip import GZipMiddleware
 
 from drift.dashboard import api, pages
+from drift.dashboard.access import Access, ReadEverything
 from drift.dashboard.data import BadRangeError, NotFoundError
 from drift.errors import StoreError
 from drift.store import ResultsStore
@@ -61,16 +63,28 @@ def _validation_message(exc: RequestValidationError) -> str:
 
 
 def create_app(
-    results: str | sa.URL | sa.Engine | ResultsStore, *, title: str = "airflow-drift"
+    results: str | sa.URL | sa.Engine | ResultsStore,
+    *,
+    title: str = "airflow-drift",
+    access: Access | None = None,
+    secret: bytes | None = None,
 ) -> FastAPI:
     """The dashboard over a results store, as an ASGI application.
 
     Parameters
     ----------
     results : str, sqlalchemy.URL, sqlalchemy.Engine or ResultsStore
-        The results database (at the latest migration). The app only reads it.
+        The results database (at the latest migration). The app writes to it
+        only the actions ``access`` allows.
     title : str, optional
         Shown in the OpenAPI schema.
+    access : Access, optional
+        Who may read and change which monitors (see :mod:`drift.dashboard.access`).
+        The default, :class:`~drift.dashboard.access.ReadEverything`, shows
+        every monitor and allows no action.
+    secret : bytes, optional
+        Key of the forms' CSRF tokens; give the same one to every process
+        serving the app. Default: random, for this process only.
 
     Returns
     -------
@@ -88,13 +102,15 @@ def create_app(
     store = results if isinstance(results, ResultsStore) else ResultsStore(results)
     app = FastAPI(
         title=title,
-        summary="Historical drift of airflow-drift monitors (read-only)",
+        summary="Historical drift of airflow-drift monitors, and the on-call actions on them",
         # FastAPI's /docs and /redoc pages load their scripts from a CDN, and
         # nothing here may leave the host: the schema is at /openapi.json.
         docs_url=None,
         redoc_url=None,
     )
     app.state.store = store
+    app.state.access = access if access is not None else ReadEverything()
+    app.state.secret = secret if secret is not None else secrets.token_bytes(32)
     app.add_middleware(GZipMiddleware, minimum_size=2048)
 
     @app.exception_handler(NotFoundError)

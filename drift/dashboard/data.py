@@ -9,6 +9,7 @@ features raise :class:`NotFoundError`; impossible ranges :class:`BadRangeError`.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -41,6 +42,8 @@ __all__ = [
     "feature_series",
     "heatmap",
     "monitor_detail",
+    "no_monitor",
+    "no_run",
     "overview",
     "resolve_range",
     "run_detail",
@@ -61,6 +64,16 @@ class NotFoundError(LookupError):
 
 class BadRangeError(ValueError):
     """A time range that cannot be shown (HTTP 422)."""
+
+
+def no_monitor(name: str) -> str:
+    """The 404 text for a monitor not stored, or hidden from the viewer (the same text)."""
+    return f"no monitor named {name!r} in the results store"
+
+
+def no_run(run_id: int) -> str:
+    """The 404 text for a run not stored, or of a monitor hidden from the viewer."""
+    return f"no run with id {run_id} in the results store"
 
 
 def _aware(value: datetime) -> datetime:
@@ -85,15 +98,22 @@ def _now() -> datetime:
     return datetime.now(UTC).replace(microsecond=0)
 
 
-def overview(store: ResultsStore) -> list[MonitorSummary]:
+def overview(
+    store: ResultsStore, readable: Callable[[list[str]], set[str]] | None = None
+) -> list[MonitorSummary]:
     """Every monitor: latest window, status, freshness, open alerts, strip and sparkline.
 
     Runs of windows ending after now (stored before ``drift run`` refused
-    them) are not taken for the latest.
+    them) are not taken for the latest. With ``readable`` (names -> those the
+    viewer may read), only those monitors, and nothing of the others.
     """
     now = _now()
     out = []
-    for m in store.monitors_overview(until=now):
+    every = store.monitors_overview(until=now)
+    shown = readable([m.name for m in every]) if readable is not None else None
+    for m in every:
+        if shown is not None and m.name not in shown:
+            continue
         config = store.monitor_config(m.name) or {}
         latest = store.run_scores(m.last_run_id) if m.last_run_id is not None else []
         last_severity = _worst(s.severity for s in latest)
@@ -119,7 +139,7 @@ def overview(store: ResultsStore) -> list[MonitorSummary]:
 def _config(store: ResultsStore, name: str) -> dict[str, Any]:
     config = store.monitor_config(name)
     if config is None:
-        raise NotFoundError(f"no monitor named {name!r} in the results store")
+        raise NotFoundError(no_monitor(name))
     return config
 
 
@@ -252,7 +272,7 @@ def run_detail(store: ResultsStore, run_id: int) -> RunDetail:
     """One run: every feature's histograms beside the reference's, scores and alerts."""
     run = store.run(run_id)
     if run is None:
-        raise NotFoundError(f"no run with id {run_id} in the results store")
+        raise NotFoundError(no_run(run_id))
     scores = store.run_scores(run_id)
     by_feature: dict[str, list[Any]] = {}
     for s in scores:

@@ -13,12 +13,21 @@ from pathlib import Path as FilePath
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 
 from drift.dashboard import data
-from drift.dashboard.api import End, Metric, MonitorName, Start, Store, check_metric
+from drift.dashboard.api import (
+    End,
+    Metric,
+    ReadableMonitor,
+    ReadableRun,
+    Start,
+    Store,
+    check_metric,
+    get_access,
+)
 
 __all__ = ["link", "router", "templates"]
 
@@ -63,7 +72,7 @@ templates.env.filters["ago"] = _ago
 @router.get("/", response_class=HTMLResponse, name="page_overview")
 def overview_page(request: Request, store: Store) -> HTMLResponse:
     """Every monitor: its last window, status, open alerts and a sparkline."""
-    monitors = data.overview(store)
+    monitors = data.overview(store, lambda names: get_access(request).readable(request, names))
     payload = {
         "monitors": [m.model_dump(mode="json") for m in monitors],
         "links": {"monitor": link(request, "page_monitor", name="__NAME__")},
@@ -75,7 +84,7 @@ def overview_page(request: Request, store: Store) -> HTMLResponse:
 def monitor_page(
     request: Request,
     store: Store,
-    name: MonitorName,
+    name: ReadableMonitor,
     start: Start = None,
     end: End = None,
     metric: Metric = "kl",
@@ -122,9 +131,7 @@ def monitor_page(
 
 
 @router.get("/runs/{run_id}", response_class=HTMLResponse, name="page_run")
-def run_page(
-    request: Request, store: Store, run_id: Annotated[int, Path(ge=0, lt=2**53)]
-) -> HTMLResponse:
+def run_page(request: Request, store: Store, run_id: ReadableRun) -> HTMLResponse:
     """One run: reference vs live histograms per feature, the bins driving drift, alerts."""
     run = data.run_detail(store, run_id)
     payload = {"run": run.model_dump(mode="json")}
@@ -133,7 +140,7 @@ def run_page(
 
 @router.get("/monitors/{name}/runs/{run_id}", name="page_monitor_run")
 def monitor_run_page(
-    request: Request, store: Store, name: MonitorName, run_id: Annotated[int, Path(ge=0, lt=2**53)]
+    request: Request, store: Store, name: ReadableMonitor, run_id: ReadableRun
 ) -> RedirectResponse:
     """The address alert messages link to: redirects to the run's page."""
     run = store.run(run_id)
