@@ -193,7 +193,13 @@ def build_monitor_dag(monitor: MonitorConfig, *, fileloc: str | None = None) -> 
     from drift.airflow.notifiers import senders
     from drift.alerts import dispatch_alerts
     from drift.alerts.local import log_alerts
-    from drift.run import WindowSummary, measure_window, prepare_baseline, record_failed_window
+    from drift.run import (
+        Baseline,
+        WindowSummary,
+        measure_window,
+        prepare_baseline,
+        record_failed_window,
+    )
 
     asset = Asset(name=asset_uri(monitor.name), uri=asset_uri(monitor.name))
     doc = f"Drift monitor `{monitor.name}` from `{fileloc or 'YAML'}`.\n\n{monitor.description}"
@@ -233,13 +239,16 @@ def build_monitor_dag(monitor: MonitorConfig, *, fileloc: str | None = None) -> 
                 return prepared.to_dict()
 
         @task(task_id="measure")
-        def measure(_baseline: dict[str, Any]) -> dict[str, Any]:
+        def measure(prepared: dict[str, Any]) -> dict[str, Any]:
+            # The baseline task's baseline, through XCom: neither the store's baseline
+            # rows nor the source's columns are read again for it.
             context = get_current_context()
             start, end = _window(context)
             with open_results_store() as store:
                 result = measure_window(
                     monitor, start, end, store=store, engine_factory=engine_for,
                     airflow_run_id=str(context.get("run_id")),
+                    baseline=Baseline.from_dict(prepared),
                 )  # fmt: skip
             return result.summary().to_dict()
 

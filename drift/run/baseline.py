@@ -75,7 +75,12 @@ class Baseline:
     features: FeatureList
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready: ``{"monitor", "fitted", "version", "features", "skipped"}``."""
+        """JSON-ready: ``{"monitor", "fitted", "version", "features", "skipped", "state"}``.
+
+        ``state`` holds everything else (the records, the resolved features),
+        so that :meth:`from_dict` gives this baseline back, e.g. in the next
+        Airflow task through XCom, without reading the store or the source.
+        """
         return {
             "monitor": self.monitor,
             "fitted": self.fitted,
@@ -85,7 +90,77 @@ class Baseline:
                 for name, r in self.records.items()
             },
             "skipped": dict(self.features.skipped),
+            "state": {
+                "records": [_record_to_dict(r) for r in self.records.values()],
+                "features": [
+                    f.model_dump(mode="json", exclude_unset=True) for f in self.features.features
+                ],
+                "problems": list(self.features.problems),
+                "skipped": [list(pair) for pair in self.features.skipped],
+            },
         }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Baseline:
+        """The baseline :meth:`to_dict` described.
+
+        Raises
+        ------
+        ValueError
+            If ``data`` lacks the ``state`` that :meth:`to_dict` writes.
+        """
+        state = data.get("state")
+        if not isinstance(state, Mapping):
+            raise ValueError("baseline: no 'state' to rebuild it from (made by Baseline.to_dict)")
+        records = [_record_from_dict(r) for r in state["records"]]
+        found = FeatureList(
+            tuple(FeatureConfig.model_validate(f) for f in state["features"]),
+            tuple(state["problems"]),
+            tuple((str(a), str(b)) for a, b in state["skipped"]),
+        )
+        return cls(
+            str(data["monitor"]),
+            bool(data["fitted"]),
+            int(data["version"]),
+            {r.feature: r for r in records},
+            found,
+        )
+
+
+def _record_to_dict(record: BaselineRecord) -> dict[str, Any]:
+    def iso(at: datetime | None) -> str | None:
+        return None if at is None else at.isoformat()
+
+    return {
+        "monitor": record.monitor,
+        "feature": record.feature,
+        "kind": record.kind,
+        "binning_spec": dict(record.binning_spec),
+        "labels": list(record.labels),
+        "counts": [int(c) for c in record.counts],
+        "missing": int(record.missing),
+        "reference_start": iso(record.reference_start),
+        "reference_end": iso(record.reference_end),
+        "version": record.version,
+    }
+
+
+def _record_from_dict(data: Mapping[str, Any]) -> BaselineRecord:
+    def at(value: str | None) -> datetime | None:
+        return None if value is None else datetime.fromisoformat(value)
+
+    return BaselineRecord(
+        monitor=data["monitor"],
+        feature=data["feature"],
+        kind=data["kind"],
+        binning_spec=data["binning_spec"],
+        labels=tuple(data["labels"]),
+        counts=tuple(int(c) for c in data["counts"]),
+        missing=int(data["missing"]),
+        reference_start=at(data["reference_start"]),
+        reference_end=at(data["reference_end"]),
+        version=int(data["version"]),
+    )
 
 
 def _fit_key(monitor: MonitorConfig) -> str:

@@ -8,7 +8,9 @@ reads the window again in one statement).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -30,6 +32,7 @@ __all__ = [
     "Sources",
     "connection_lost",
     "first_line",
+    "one_read",
     "read_histograms",
     "safe_url",
 ]
@@ -70,7 +73,21 @@ class FeatureList:
 class Sources:
     """The live source and, when the reference is separate, its own source."""
 
+    engine: sa.Engine
+    reader: sa.Engine
+    live: SqlSource
+    monitor: MonitorConfig
+
     def __init__(self, monitor: MonitorConfig, engine_factory: EngineFactory | None) -> None:
+        shared = _SHARED.get()
+        key = (id(monitor), id(engine_factory))
+        if shared is not None and key in shared:
+            # Inside one_read(): the engine and the sampled relation of this run's first
+            # Sources, so the baseline and the window do not reflect and sample twice.
+            first = shared[key]
+            self.engine, self.reader, self.live = first.engine, first.reader, first.live
+            self.monitor, self._owned = monitor, False
+            return
         self.engine = open_source(monitor.source, engine_factory=engine_factory)
         self.reader = snapshot_reads(self.engine)
         self.live = SqlSource(
@@ -82,6 +99,9 @@ class Sources:
             pushdown=monitor.pushdown,
         )
         self.monitor = monitor
+        self._owned = shared is None
+        if shared is not None:
+            shared[key] = self
 
     def __enter__(self) -> Sources:
         return self
@@ -133,7 +153,33 @@ class Sources:
         return FeatureList(tuple(resolved), problems)
 
     def close(self) -> None:
-        self.engine.dispose()
+        """Dispose of the engine, unless :func:`one_read` shares it (it disposes it at its end)."""
+        if self._owned:
+            self.engine.dispose()
+
+
+_SHARED: ContextVar[dict[tuple[int, int], Sources] | None] = ContextVar(
+    "drift_shared_sources", default=None
+)
+
+
+@contextmanager
+def one_read() -> Iterator[None]:
+    """Within this block, the :class:`Sources` of one monitor share one engine and relation.
+
+    A run prepares its baseline and then reads its window, each through
+    ``Sources``; inside this block the second reuses the first's engine and
+    its reflected, sampled relation instead of reflecting the table and
+    sampling its columns again. The engines are disposed at the end.
+    """
+    opened: dict[tuple[int, int], Sources] = {}
+    token = _SHARED.set(opened)
+    try:
+        yield
+    finally:
+        _SHARED.reset(token)
+        for sources in opened.values():
+            sources.engine.dispose()
 
 
 def read_histograms(

@@ -24,6 +24,7 @@ from drift.run.reading import (
     Sources,
     connection_lost,
     first_line,
+    one_read,
     read_histograms,
 )
 from drift.run.records import Attempt
@@ -126,11 +127,12 @@ def measure_window(
     attempt = Attempt(monitor, start, end, airflow_run_id)
     problems: list[str] = []
     try:
-        if baseline is None:
-            baseline = prepare_baseline(
-                monitor, start, end, store=store, engine_factory=engine_factory
-            )
-        scores = _score_window(monitor, start, end, baseline, engine_factory, problems)
+        with one_read():  # the baseline's reflection and column samples serve the window too
+            if baseline is None:
+                baseline = prepare_baseline(
+                    monitor, start, end, store=store, engine_factory=engine_factory
+                )
+            scores = _score_window(monitor, start, end, baseline, engine_factory, problems)
     except RUN_ERRORS as exc:
         store.write_run(attempt.record("error", f"{type(exc).__name__}: {exc}", ()))
         raise
