@@ -99,6 +99,7 @@ run = sa.Table(
     sa.Column("written_at", UtcDateTime, nullable=False),
     sa.UniqueConstraint("monitor", "window_start", "window_end"),
     sa.Index(None, "monitor", "window_end"),
+    sa.Index(None, "window_end"),  # prune's runs due, over every monitor (0004)
 )
 
 score = sa.Table(
