@@ -42,6 +42,8 @@ bench: venv
 	$(BIN)/python bench/bench_store.py
 	$(BIN)/python bench/bench_dashboard.py
 	$(BIN)/python bench/bench_pushdown.py
+	$(BIN)/python bench/bench_fleet_dags.py
+	$(BIN)/python bench/bench_run_overhead.py
 
 clean:
 	rm -rf $(VENV) .demo .pytest_cache .mypy_cache .ruff_cache
