@@ -130,15 +130,18 @@ def main() -> int:
         env = {**os.environ, "BENCH_SOURCE_URL": URL, "DRIFT_RESULTS_URL": results}
         os.environ.update({"BENCH_SOURCE_URL": URL})
         drift = [sys.executable, "-m", "drift.cli"]
-        run = {"env": env, "cwd": work, "capture_output": True}
-        subprocess.run([*drift, "db", "upgrade", "--url", results], check=True, **run)  # type: ignore[call-overload]
+
+        def sh(argv: list[str]) -> subprocess.CompletedProcess[str]:
+            return subprocess.run(argv, env=env, cwd=work, capture_output=True, text=True)
+
+        sh([*drift, "db", "upgrade", "--url", results]).check_returncode()
         earlier = DAY.isoformat()  # the day before DAY: fits and stores the baseline
-        subprocess.run([*drift, "run", str(monitor_file), "--window-end", earlier], **run)  # type: ignore[call-overload]  # fits the baseline
+        sh([*drift, "run", str(monitor_file), "--window-end", earlier])
         end = (DAY + timedelta(days=1)).isoformat()
         argv = [*drift, "run", str(monitor_file), "--window-end", end]
 
         def cli() -> None:
-            done = subprocess.run(argv, **run)  # type: ignore[call-overload]
+            done = sh(argv)
             if done.returncode not in (0, 2):  # 2: drift found
                 raise SystemExit(f"drift run failed ({done.returncode}):\n{done.stderr[-2000:]}")
 
@@ -152,10 +155,8 @@ def main() -> int:
 
         query()  # warm the server's cache as the CLI's first run did
         rows = {
-            "python -c pass": _timed(
-                lambda: subprocess.run([sys.executable, "-c", "pass"], **run), args.repeat
-            ),  # type: ignore[call-overload]
-            "drift --help": _timed(lambda: subprocess.run([*drift, "--help"], **run), args.repeat),  # type: ignore[call-overload]
+            "python -c pass": _timed(lambda: sh([sys.executable, "-c", "pass"]), args.repeat),
+            "drift --help": _timed(lambda: sh([*drift, "--help"]), args.repeat),
             f"pushdown query alone ({len(statements)} statements)": _timed(query, args.repeat),
             "drift run (subprocess, baseline stored)": _timed(cli, args.repeat),
         }
