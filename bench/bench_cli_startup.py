@@ -6,6 +6,9 @@ Wall time of a fresh process, best and median of ``--repeat`` runs, for:
 - ``drift --help`` and ``drift run --help``: argument parsing only;
 - ``drift validate MONITOR``: parse and validate one monitor file (a
   ``url_env:`` source, as a real monitor file has);
+- ``imports of drift run``: the modules ``drift run`` imports before it
+  reads anything (issue 18; ``drift.store`` imports Alembic, ~0.27 s, for
+  its schema check);
 - the same with ``--baseline-src DIR``: another source tree (e.g.
   ``git worktree add /tmp/before <commit>``) run with the same interpreter
   in the same run, to compare with before.
@@ -67,6 +70,12 @@ def main() -> int:
             "drift --help": [*drift, "--help"],
             "drift run --help": [*drift, "run", "--help"],
             "drift validate MONITOR": [*drift, "validate", str(monitor)],
+            # What `drift run` imports before it touches a database (issue 18).
+            "imports of drift run": [
+                sys.executable,
+                "-c",
+                "import drift.cli.main, drift.run, drift.store, drift.config",
+            ],
         }
         trees = {"now": ROOT}
         if args.baseline_src is not None:
