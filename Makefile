@@ -42,6 +42,7 @@ bench: venv
 	$(BIN)/python bench/bench_store.py
 	$(BIN)/python bench/bench_dashboard.py
 	$(BIN)/python bench/bench_pushdown.py
+	$(BIN)/python bench/bench_fleet_store.py
 	$(BIN)/python bench/bench_fleet_dags.py
 	$(BIN)/python bench/bench_run_overhead.py
 
