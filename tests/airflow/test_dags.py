@@ -145,7 +145,7 @@ def test_the_provider_is_found_through_its_entry_point() -> None:
     info = ProvidersManager().providers["airflow-drift"].data
     assert info["name"] == "Drift"
     assert set(info["config"]["drift"]["options"]) == {
-        "results_conn_id", "dashboard_base_url", "monitors_folder",
+        "results_conn_id", "dashboard_base_url", "monitors_folder", "dag_shards",
     }  # fmt: skip
     assert "drift" in ProvidersManagerTaskRuntime().asset_uri_handlers
 
