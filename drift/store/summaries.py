@@ -168,8 +168,9 @@ class Summaries(StoreBase):
     def severity_strip(self, monitor: str, windows: int = 14) -> Bucketed:
         """Each feature's worst severity in each of ``monitor``'s last ``windows`` runs.
 
-        Two queries (MariaDB takes no ``LIMIT`` inside ``IN``): the runs, then
-        their scores. Values are the headline (bias-corrected KL, else the value).
+        One query: the latest runs as a derived table joined to their scores
+        (MariaDB takes no ``LIMIT`` inside ``IN``, but does in a join). Values
+        are the headline (bias-corrected KL, else the value).
         """
         r, s = t.run, t.score
         latest = (
@@ -177,16 +178,14 @@ class Summaries(StoreBase):
             .where(r.c.monitor == monitor)
             .order_by(r.c.window_end.desc(), r.c.window_start.desc())
             .limit(windows)
+            .subquery("latest")
         )
-        ids = [int(i) for i in self._read(lambda c: c.execute(latest).scalars().all())]
-        if not ids:
-            return _grid([], None)
         query = (
             sa.select(
                 s.c.feature, s.c.window_end, sa.func.min(s.c.window_start),
                 sa.func.max(_headline(s)), sa.func.max(_severity_rank(s.c.severity)), s.c.run_id,
             )
-            .where(s.c.run_id.in_(ids))
+            .join(latest, latest.c.id == s.c.run_id)
             .group_by(s.c.feature, s.c.window_end, s.c.run_id)
         )  # fmt: skip
         return _grid(self._read(lambda c: c.execute(query).all()), None)

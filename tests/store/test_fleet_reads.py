@@ -110,3 +110,15 @@ def test_batched_prune_deletes_exactly_the_due_runs_not_held(
 def test_prune_needs_a_positive_batch(store: ResultsStore) -> None:
     with pytest.raises(ValueError, match="`batch` must be a positive"):
         store.prune(timedelta(days=1), batch=0)
+
+
+def test_the_severity_strip_holds_the_latest_runs_only(store: ResultsStore) -> None:
+    store.write_run(_run("m", T0, T0 + HOUR))
+    second = store.write_run(_run("m", T0 + HOUR, T0 + 2 * HOUR))
+    store.write_run(_run("m", T0 + 2 * HOUR, T0 + 3 * HOUR, status="error"))
+    store.write_run(_run("other", T0 + 5 * HOUR, T0 + 6 * HOUR))
+    strip = store.severity_strip("m", windows=2)
+    assert strip.names == ("x",)
+    assert strip.ends == (T0 + 2 * HOUR,)  # the error run has no scores to show
+    assert strip.run_ids == ((second,),) and strip.severities == (("ok",),)
+    assert store.severity_strip("nobody").names == ()
