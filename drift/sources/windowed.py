@@ -76,7 +76,9 @@ MAX_CASE_WINDOWS = 1024
 #: Window bounds (microseconds from the epoch) within which EpochMicros is exact.
 EXACT_MICROS = 2**52
 #: Dialects :class:`EpochMicros` compiles for.
-ARITHMETIC_DIALECTS = frozenset({"postgresql", "duckdb", "sqlite", "mariadb", "mysql"})
+ARITHMETIC_DIALECTS = frozenset(
+    {"postgresql", "duckdb", "sqlite", "mariadb", "mysql", "hive", "databricks"}
+)
 #: First PostgreSQL version with ``date_bin()``.
 DATE_BIN_SINCE = (14,)
 

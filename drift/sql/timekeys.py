@@ -100,3 +100,18 @@ def _index_duckdb(element: WindowIndex, compiler: SQLCompiler, **kw: Any) -> str
 def _index_mysql(element: WindowIndex, compiler: SQLCompiler, **kw: Any) -> str:
     value, origin, length = _index_operands(element, compiler, **kw)
     return f"(({value} - {origin}) DIV {length})"
+
+
+@compiles(EpochMicros, "hive")
+@compiles(EpochMicros, "databricks")
+def _epoch_spark(element: EpochMicros, compiler: SQLCompiler, **kw: Any) -> str:
+    # The CAST makes TIMESTAMP_NTZ a session-zone TIMESTAMP; drift.sources.spark pins
+    # the session zone to UTC, which is how naive bounds are read too.
+    return f"unix_micros(CAST({compiler.process(element.clauses, **kw)} AS TIMESTAMP))"
+
+
+@compiles(WindowIndex, "hive")
+@compiles(WindowIndex, "databricks")
+def _index_spark(element: WindowIndex, compiler: SQLCompiler, **kw: Any) -> str:
+    value, origin, length = _index_operands(element, compiler, **kw)
+    return f"(({value} - {origin}) div {length})"
