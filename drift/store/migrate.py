@@ -8,23 +8,21 @@ database without the source tree. Alembic keeps its own version table,
 
 from __future__ import annotations
 
+import ast
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
-from alembic import command
-from alembic.config import Config
-from alembic.ddl.impl import DefaultImpl
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from alembic.util import CommandError
 
 from drift.errors import StoreError
 from drift.store.engine import make_engine, safe_url
 from drift.store.tables import VERSION_TABLE
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 __all__ = ["VERSION_TABLE", "current", "downgrade", "head", "script_location", "upgrade"]
 
@@ -32,21 +30,30 @@ __all__ = ["VERSION_TABLE", "current", "downgrade", "head", "script_location", "
 _PACKAGE = Path(__file__).resolve().parent.parent
 
 
-class DuckDBImpl(DefaultImpl):
-    """Alembic knows no DuckDB: it takes DuckDB's DDL as the default, transactional."""
+@cache
+def _alembic() -> None:
+    """Import Alembic and teach it DuckDB, on first use only.
 
-    __dialect__ = "duckdb"
-    transactional_ddl = True
+    Alembic (with Mako) costs about a quarter of a second to import, and a run
+    only needs it to migrate: :func:`head` reads the scripts without it.
+    """
+    from alembic.ddl.impl import DefaultImpl
 
-    def compare_type(
-        self, inspector_column: sa.Column[Any], metadata_column: sa.Column[Any]
-    ) -> bool:
-        """DuckDB has one string type: ``TEXT`` and ``VARCHAR(n)`` both are ``VARCHAR``."""
-        if isinstance(inspector_column.type, sa.String) and isinstance(
-            metadata_column.type, sa.String
-        ):
-            return False
-        return bool(super().compare_type(inspector_column, metadata_column))
+    class DuckDBImpl(DefaultImpl):
+        """Alembic knows no DuckDB: it takes DuckDB's DDL as the default, transactional."""
+
+        __dialect__ = "duckdb"
+        transactional_ddl = True
+
+        def compare_type(
+            self, inspector_column: sa.Column[Any], metadata_column: sa.Column[Any]
+        ) -> bool:
+            """DuckDB has one string type: ``TEXT`` and ``VARCHAR(n)`` both are ``VARCHAR``."""
+            if isinstance(inspector_column.type, sa.String) and isinstance(
+                metadata_column.type, sa.String
+            ):
+                return False
+            return bool(super().compare_type(inspector_column, metadata_column))
 
 
 def script_location() -> Path:
@@ -58,6 +65,9 @@ def script_location() -> Path:
 
 
 def _config(connection: sa.Connection) -> Config:
+    from alembic.config import Config
+
+    _alembic()
     config = Config()
     config.set_main_option("script_location", str(script_location()))
     config.attributes["connection"] = connection
@@ -69,6 +79,8 @@ def _connection(
     url_or_engine: str | sa.URL | sa.Engine, doing: str, *, begin: bool
 ) -> Iterator[sa.Connection]:
     """A connection (in a transaction when ``begin``); failures become StoreError."""
+    from alembic.util import CommandError
+
     engine = url_or_engine if isinstance(url_or_engine, sa.Engine) else make_engine(url_or_engine)
     try:
         with engine.begin() if begin else engine.connect() as conn:
@@ -99,6 +111,8 @@ def upgrade(url_or_engine: str | sa.URL | sa.Engine, revision: str = "head") -> 
         If the database cannot be reached or refuses the change (the
         message names it, password hidden).
     """
+    from alembic import command
+
     with _connection(url_or_engine, f"upgrade to {revision}", begin=True) as conn:
         command.upgrade(_config(conn), revision)
 
@@ -118,12 +132,16 @@ def downgrade(url_or_engine: str | sa.URL | sa.Engine, revision: str) -> None:
     drift.errors.StoreError
         If the database cannot be reached or the revision is unknown.
     """
+    from alembic import command
+
     with _connection(url_or_engine, f"downgrade to {revision}", begin=True) as conn:
         command.downgrade(_config(conn), revision)
 
 
 def current(url_or_engine: str | sa.URL | sa.Engine) -> str | None:
     """The revision the results tables are at, or ``None`` before the first upgrade."""
+    from alembic.runtime.migration import MigrationContext
+
     with _connection(url_or_engine, "read the revision of", begin=False) as conn:
         context = MigrationContext.configure(conn, opts={"version_table": VERSION_TABLE})
         return context.get_current_revision()
@@ -131,10 +149,23 @@ def current(url_or_engine: str | sa.URL | sa.Engine) -> str | None:
 
 @cache
 def head() -> str:
-    """The latest revision the scripts define."""
-    config = Config()
-    config.set_main_option("script_location", str(script_location()))
-    found = ScriptDirectory.from_config(config).get_current_head()
-    if found is None:  # pragma: no cover - the package always ships a revision
-        raise RuntimeError("no migration scripts found")
-    return found
+    """The latest revision the scripts define.
+
+    Read from the scripts' ``revision`` and ``down_revision`` assignments
+    without importing Alembic (every run checks the schema against it); the
+    test suite checks it agrees with Alembic's own ``get_current_head()``.
+    """
+    links: dict[str, str | None] = {}
+    for script in sorted((script_location() / "versions").glob("*.py")):
+        values: dict[str, Any] = {}
+        for node in ast.parse(script.read_text(encoding="utf-8")).body:
+            if isinstance(node, ast.Assign) and len(node.targets) == 1:
+                target = node.targets[0]
+                if isinstance(target, ast.Name) and target.id in ("revision", "down_revision"):
+                    values[target.id] = ast.literal_eval(node.value)
+        if "revision" in values:
+            links[str(values["revision"])] = values.get("down_revision")
+    heads = set(links) - {down for down in links.values() if down is not None}
+    if len(heads) != 1:  # pragma: no cover - the package always ships one line of revisions
+        raise RuntimeError(f"expected one head among the migration scripts, found {sorted(heads)}")
+    return heads.pop()

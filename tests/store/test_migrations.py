@@ -94,3 +94,24 @@ def test_the_wheel_ships_the_migrations(tmp_path: Path) -> None:
     names = set(zipfile.ZipFile(wheel).namelist())
     assert "drift/_migrations/env.py" in names
     assert "drift/_migrations/versions/0001_create_results_tables.py" in names
+
+
+def test_head_read_without_alembic_agrees_with_alembic() -> None:
+    """drift.store.head() parses the scripts itself (no Alembic import on a run's path)."""
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    from drift.store import head
+
+    config = Config()
+    config.set_main_option("script_location", str(script_location()))
+    assert head() == ScriptDirectory.from_config(config).get_current_head()
+
+
+def test_a_run_path_import_does_not_import_alembic() -> None:
+    import subprocess
+    import sys
+
+    code = "import sys, drift.store, drift.run; print('alembic' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False", out.stderr
