@@ -106,6 +106,9 @@ class AlertOut(_Out):
     created_at: datetime
     updated_at: datetime
     notified_at: datetime | None
+    acknowledged_by: str | None = None
+    acknowledged_at: datetime | None = None
+    acknowledged_note: str | None = None
 
 
 class NotificationOut(_Out):
