@@ -109,7 +109,13 @@ def overview(
     them) are not taken for the latest. With ``readable`` (names -> those the
     viewer may read), only those monitors, and nothing of the others.
     """
-    now = _now()
+    with store.reading():  # several small reads per monitor: one connection for all
+        return _overview(store, readable, _now())
+
+
+def _overview(
+    store: ResultsStore, readable: Callable[[list[str]], set[str]] | None, now: datetime
+) -> list[MonitorSummary]:
     out = []
     every = store.monitors_overview(until=now)
     shown = readable([m.name for m in every]) if readable is not None else None

@@ -9,7 +9,9 @@ The store's methods live in four mixins over this base
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import TypeVar
 
 import sqlalchemy as sa
@@ -50,6 +52,7 @@ class StoreBase:
             self.engine, self._owned = make_engine(url_or_engine), True
         self.url = safe_url(self.engine.url)
         self._schema_checked = False
+        self._pinned: ContextVar[sa.Connection | None] = ContextVar("pinned", default=None)
 
     def close(self) -> None:
         """Release the engine's connections (when this store created it)."""
@@ -108,11 +111,39 @@ class StoreBase:
                 time.sleep(0.02 * (attempt + 1))
         raise AssertionError("unreachable")  # pragma: no cover
 
+    @contextmanager
+    def reading(self) -> Iterator[None]:
+        """Serve every read inside the block from one connection.
+
+        A page that makes many small reads (the overview makes several per
+        monitor) then pays for checking out, pinging and resetting a pooled
+        connection once, not once per read. Nested blocks share the outer
+        one; writes always take their own transaction.
+        """
+        if self._pinned.get() is not None:
+            yield
+            return
+        if not self._schema_checked:
+            self.check_schema()
+        try:
+            conn = self.engine.connect()
+        except sa.exc.DBAPIError as exc:
+            raise self._error("read from", exc) from exc
+        token = self._pinned.set(conn)
+        try:
+            yield
+        finally:
+            self._pinned.reset(token)
+            conn.close()
+
     def _read(self, action: Callable[[sa.Connection], T]) -> T:
         """Run ``action`` on one connection (one snapshot where the dialect gives one)."""
         if not self._schema_checked:
             self.check_schema()
+        pinned = self._pinned.get()
         try:
+            if pinned is not None:
+                return action(pinned)
             with self.engine.connect() as conn:
                 return action(conn)
         except sa.exc.DBAPIError as exc:
