@@ -147,9 +147,18 @@ class Summaries(StoreBase):
     ) -> list[tuple[datetime, datetime, float | None]]:
         """(window start, window end, worst ``metric`` over features) of the last ``points``."""
         s = t.score
+        ours = sa.and_(s.c.monitor == monitor, s.c.metric == metric)
+        # The oldest of the latest `points` window ends, read backwards off the
+        # (monitor, metric, window_end) index, bounds the scan: without it every
+        # window the monitor ever had is grouped before the LIMIT.
+        ends = sa.select(s.c.window_end).where(ours).distinct().order_by(s.c.window_end.desc())
+        oldest = ends.offset(points - 1).limit(1).subquery("oldest")
+        first = sa.select(oldest.c.window_end).scalar_subquery()
         query = (
             sa.select(sa.func.min(s.c.window_start), s.c.window_end, sa.func.max(_headline(s)))
-            .where(s.c.monitor == monitor, s.c.metric == metric)
+            .where(
+                ours, sa.or_(~sa.exists(sa.select(oldest.c.window_end)), s.c.window_end >= first)
+            )
             .group_by(s.c.window_end)
             .order_by(s.c.window_end.desc())
             .limit(points)

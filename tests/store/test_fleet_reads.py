@@ -122,3 +122,21 @@ def test_the_severity_strip_holds_the_latest_runs_only(store: ResultsStore) -> N
     assert strip.ends == (T0 + 2 * HOUR,)  # the error run has no scores to show
     assert strip.run_ids == ((second,),) and strip.severities == (("ok",),)
     assert store.severity_strip("nobody").names == ()
+
+
+@pytest.mark.parametrize("windows", [3, 30, 35])
+def test_the_sparkline_is_the_latest_points_windows_whatever_the_history(
+    store: ResultsStore, windows: int
+) -> None:
+    """The bounded read gives what grouping every window would (fewer, as many, more)."""
+    store.save_monitor("m", {"name": "m"})
+    store.save_monitor("other", {"name": "other"})
+    for i in range(windows):
+        start = T0 + i * HOUR
+        store.write_run(_run("m", start, start + HOUR))
+    store.write_run(_run("other", T0 + 99 * HOUR, T0 + 100 * HOUR))  # never in m's line
+    got = store.sparkline("m", points=30)
+    kept = range(max(0, windows - 30), windows)
+    assert [(a, e) for a, e, _ in got] == [(T0 + i * HOUR, T0 + (i + 1) * HOUR) for i in kept]
+    assert all(v == pytest.approx(0.05) for _, _, v in got)  # the corrected value, the headline
+    assert store.sparkline("nobody") == []
