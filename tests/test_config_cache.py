@@ -92,3 +92,17 @@ def test_the_cache_folder_setting(monkeypatch: pytest.MonkeyPatch, tmp_path: Pat
     monkeypatch.delenv("DRIFT_CONFIG_CACHE_DIR")
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
     assert default_cache_dir() == tmp_path / "xdg" / "airflow-drift" / "monitors"
+
+
+def test_the_key_changes_with_the_config_package_source() -> None:
+    """An editable install keeps its version number: the models' source is in the key."""
+    import hashlib
+    from pathlib import Path
+
+    import drift.config.cache as cache_module
+
+    folder = Path(cache_module.__file__).parent
+    source = hashlib.sha256()
+    for module in sorted(folder.glob("*.py")):
+        source.update(module.name.encode() + b"\0" + module.read_bytes())
+    assert source.hexdigest().encode() in cache_module._versions()

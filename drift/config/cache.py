@@ -5,8 +5,10 @@ so a cache held in memory is gone by the next parse; this one lives in a
 folder. A monitor file is validated again exactly when its bytes change:
 
 - the key is the SHA-256 of the file's bytes, its folder (relative paths in
-  a monitor resolve against it), the package version and pydantic's, so an
-  edited file, a moved one or an upgrade can never meet an old entry;
+  a monitor resolve against it), the package version and pydantic's and the
+  source of ``drift.config`` itself (an editable install keeps its version
+  while the models change), so an edited file, a moved one or an upgrade can
+  never meet an old entry;
 - an entry is written to a temporary file and renamed into place, so a
   reader sees a whole entry or none, even with several parsing processes;
 - a monitor whose validation reads another file (``tokenizer_file``) is not
@@ -49,7 +51,14 @@ def _versions() -> bytes:
         except PackageNotFoundError:
             return "unknown"
 
-    return f"airflow-drift {of('airflow-drift')} pydantic {of('pydantic')}".encode()
+    # The config package's own source too: an editable install keeps its version
+    # number while the models change, and an old pickle must never meet new models.
+    source = hashlib.sha256()
+    for module in sorted(Path(__file__).resolve().parent.glob("*.py")):
+        source.update(module.name.encode() + b"\0" + module.read_bytes())
+    return (
+        f"airflow-drift {of('airflow-drift')} pydantic {of('pydantic')} config {source.hexdigest()}"
+    ).encode()
 
 
 def default_cache_dir() -> Path | None:
