@@ -178,3 +178,24 @@ def demo_results(tmp_path_factory: pytest.TempPathFactory) -> str:
     url = f"sqlite:///{folder / 'drift.db'}"
     fill_demo_results(url, folder / "source.db")
     return url
+
+
+HOW_TO_START["spark"] = (
+    "install the dev extra (pyspark, pyhive) and Java 17; the suite starts the Spark "
+    "Thrift server itself (tests/spark_server.py)"
+)
+
+
+@pytest.fixture(scope="session")
+def spark_server() -> Iterator[Any]:
+    """The session's Spark Thrift server (started once, stopped by its process group)."""
+    import spark_server as spark
+
+    try:
+        server = spark.start()
+    except Exception as exc:
+        _unreachable("spark", exc)
+    try:
+        yield server
+    finally:
+        server.stop()
