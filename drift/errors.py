@@ -25,3 +25,7 @@ class StoreError(DriftError):
 
 class AlertError(DriftError):
     """An alert channel could not be configured or reached."""
+
+
+class ActionError(DriftError, ValueError):
+    """An on-call action was refused (names the alert, monitor, feature or field at fault)."""

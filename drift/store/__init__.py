@@ -1,5 +1,6 @@
 """The results store: the ``drift_*`` tables and the class that reads and writes them."""
 
+from drift.store.actions import ActionRow
 from drift.store.migrate import current, downgrade, head, upgrade
 from drift.store.records import (
     AlertRow,
@@ -15,6 +16,7 @@ from drift.store.records import (
 from drift.store.store import ResultsStore
 
 __all__ = [
+    "ActionRow",
     "AlertRow",
     "BaselineRecord",
     "HistogramRecord",

@@ -299,6 +299,8 @@ def alert_row(row: Any) -> AlertRow:
         notified_at=from_db_time(row.notified_at), message=row.message,
         created_at=from_db_time(row.created_at) or datetime.now(UTC),
         updated_at=from_db_time(row.updated_at) or datetime.now(UTC),
+        acknowledged_by=row.acknowledged_by, acknowledged_at=from_db_time(row.acknowledged_at),
+        acknowledged_note=row.acknowledged_note, resolved_reason=row.resolved_reason,
     )  # fmt: skip
 
 

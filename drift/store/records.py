@@ -251,3 +251,7 @@ class AlertRow:
     message: str | None
     created_at: datetime
     updated_at: datetime
+    acknowledged_by: str | None = None
+    acknowledged_at: datetime | None = None
+    acknowledged_note: str | None = None
+    resolved_reason: str | None = None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from drift.store.actions import Actions
 from drift.store.alert_rows import AlertRows
 from drift.store.reads import Reads
 from drift.store.summaries import Summaries
@@ -10,7 +11,7 @@ from drift.store.writes import Writes
 __all__ = ["ResultsStore"]
 
 
-class ResultsStore(Writes, Reads, Summaries, AlertRows):
+class ResultsStore(Writes, Reads, Summaries, AlertRows, Actions):
     """Reads and writes the ``drift_*`` results tables.
 
     Parameters

@@ -18,6 +18,7 @@ from drift.store.convert import UtcDateTime
 
 __all__ = [
     "VERSION_TABLE",
+    "action",
     "alembic_version",
     "alert",
     "baseline",
@@ -160,6 +161,10 @@ alert = sa.Table(
     sa.Column("open_key", sa.String(450), nullable=True),
     sa.Column("created_at", UtcDateTime, nullable=False),
     sa.Column("updated_at", UtcDateTime, nullable=False),
+    sa.Column("acknowledged_by", sa.String(200), nullable=True),
+    sa.Column("acknowledged_at", UtcDateTime, nullable=True),
+    sa.Column("acknowledged_note", sa.Text, nullable=True),
+    sa.Column("resolved_reason", sa.Text, nullable=True),
     sa.UniqueConstraint("notification_key"),
     sa.UniqueConstraint("open_key"),
     sa.Index(None, "monitor", "state"),
@@ -187,4 +192,22 @@ notification = sa.Table(
     sa.Column("last_error", sa.Text, nullable=True),
     sa.UniqueConstraint("key"),
     sa.Index(None, "monitor", "sent_at"),
+)
+
+#: One row per on-call action (issue 16): acknowledge, snooze, accept_baseline.
+action = sa.Table(
+    "drift_action",
+    metadata,
+    _id(),
+    sa.Column("monitor", sa.String(NAME), nullable=False),
+    sa.Column("feature", sa.String(NAME), nullable=True),
+    sa.Column("alert_id", sa.BigInteger, nullable=True),
+    sa.Column("kind", sa.String(20), nullable=False),
+    sa.Column("actor", sa.String(200), nullable=False),
+    sa.Column("note", sa.Text, nullable=False),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.Column("until", UtcDateTime, nullable=True),
+    sa.Column("range_start", UtcDateTime, nullable=True),
+    sa.Column("range_end", UtcDateTime, nullable=True),
+    sa.Index(None, "monitor", "created_at"),
 )
