@@ -142,6 +142,7 @@ def current(url_or_engine: str | sa.URL | sa.Engine) -> str | None:
     """The revision the results tables are at, or ``None`` before the first upgrade."""
     from alembic.runtime.migration import MigrationContext
 
+    _alembic()  # Alembic looks up an implementation for the dialect (DuckDB's is ours)
     with _connection(url_or_engine, "read the revision of", begin=False) as conn:
         context = MigrationContext.configure(conn, opts={"version_table": VERSION_TABLE})
         return context.get_current_revision()

@@ -51,11 +51,21 @@ def upgrade() -> None:
         batch.add_column(sa.Column("resolved_reason", sa.Text, nullable=True))
 
 
+#: drift_alert's plain index (revision 0001). DuckDB drops no column of a table
+#: that has an index, so on DuckDB it is dropped around the column drops.
+ALERT_INDEX = ("ix_drift_alert_monitor_state", ["monitor", "state"])
+
+
 def downgrade() -> None:
+    duckdb = op.get_bind().dialect.name == "duckdb"
+    if duckdb:
+        op.drop_index(ALERT_INDEX[0], table_name="drift_alert")
     with op.batch_alter_table("drift_alert") as batch:
         batch.drop_column("resolved_reason")
         batch.drop_column("acknowledged_note")
         batch.drop_column("acknowledged_at")
         batch.drop_column("acknowledged_by")
+    if duckdb:
+        op.create_index(ALERT_INDEX[0], "drift_alert", ALERT_INDEX[1])
     op.drop_index("ix_drift_action_monitor_created_at", table_name="drift_action")
     op.drop_table("drift_action")
