@@ -148,17 +148,17 @@ class Summaries(StoreBase):
         """(window start, window end, worst ``metric`` over features) of the last ``points``."""
         s = t.score
         ours = sa.and_(s.c.monitor == monitor, s.c.metric == metric)
-        # The oldest of the latest `points` window ends, read backwards off the
-        # (monitor, metric, window_end) index, bounds the scan: without it every
+        # The oldest of the latest `points` window ends (or of all, when fewer), read off the
+        # (monitor, metric, window_end) index backwards, bounds the scan: without it every
         # window the monitor ever had is grouped before the LIMIT.
         ends = sa.select(s.c.window_end).where(ours).distinct().order_by(s.c.window_end.desc())
-        oldest = ends.offset(points - 1).limit(1).subquery("oldest")
-        first = sa.select(oldest.c.window_end).scalar_subquery()
+        nth = ends.offset(points - 1).limit(1).scalar_subquery()
+        first = sa.func.coalesce(
+            nth, sa.select(sa.func.min(s.c.window_end)).where(ours).scalar_subquery()
+        )
         query = (
             sa.select(sa.func.min(s.c.window_start), s.c.window_end, sa.func.max(_headline(s)))
-            .where(
-                ours, sa.or_(~sa.exists(sa.select(oldest.c.window_end)), s.c.window_end >= first)
-            )
+            .where(ours, s.c.window_end >= first)
             .group_by(s.c.window_end)
             .order_by(s.c.window_end.desc())
             .limit(points)
