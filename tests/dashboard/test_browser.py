@@ -94,7 +94,12 @@ class Visit:
 
 
 def _point(visit: Visit, selector: str, trace: int, i: int | None, j: int) -> tuple[float, float]:
-    """Where on the page plotly drew point ``j`` of ``trace`` (row ``i`` of a heatmap)."""
+    """Where on the page plotly drew point ``j`` of ``trace`` (row ``i`` of a heatmap).
+
+    The chart is scrolled into view first, as a user would: the coordinates are
+    the viewport's, and a click outside the viewport reaches nothing.
+    """
+    visit.page.locator(selector).scroll_into_view_if_needed()
     xy: list[float] = visit.page.eval_on_selector(
         selector,
         """(el, [k, i, j]) => {
