@@ -97,7 +97,9 @@ def _index_duckdb(element: WindowIndex, compiler: SQLCompiler, **kw: Any) -> str
 
 @compiles(WindowIndex, "mysql")
 @compiles(WindowIndex, "mariadb")
-def _index_mysql(element: WindowIndex, compiler: SQLCompiler, **kw: Any) -> str:
+@compiles(WindowIndex, "hive")
+@compiles(WindowIndex, "databricks")
+def _index_div(element: WindowIndex, compiler: SQLCompiler, **kw: Any) -> str:
     value, origin, length = _index_operands(element, compiler, **kw)
     return f"(({value} - {origin}) DIV {length})"
 
@@ -108,10 +110,3 @@ def _epoch_spark(element: EpochMicros, compiler: SQLCompiler, **kw: Any) -> str:
     # The CAST makes TIMESTAMP_NTZ a session-zone TIMESTAMP; drift.sources.spark pins
     # the session zone to UTC, which is how naive bounds are read too.
     return f"unix_micros(CAST({compiler.process(element.clauses, **kw)} AS TIMESTAMP))"
-
-
-@compiles(WindowIndex, "hive")
-@compiles(WindowIndex, "databricks")
-def _index_spark(element: WindowIndex, compiler: SQLCompiler, **kw: Any) -> str:
-    value, origin, length = _index_operands(element, compiler, **kw)
-    return f"(({value} - {origin}) div {length})"
