@@ -85,9 +85,8 @@ def alert_out(a: AlertRow) -> AlertOut:
         id=a.id, feature=a.feature, severity=a.severity, state=a.state, message=a.message,
         opened_run_id=a.opened_run_id, last_run_id=a.last_run_id,
         resolved_run_id=a.resolved_run_id, created_at=a.created_at, updated_at=a.updated_at,
-        notified_at=a.notified_at, acknowledged_by=getattr(a, "acknowledged_by", None),
-        acknowledged_at=getattr(a, "acknowledged_at", None),
-        acknowledged_note=getattr(a, "acknowledged_note", None),
+        notified_at=a.notified_at, acknowledged_by=a.acknowledged_by,
+        acknowledged_at=a.acknowledged_at, acknowledged_note=a.acknowledged_note,
     )  # fmt: skip
 
 
