@@ -16,12 +16,15 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from drift.dashboard.access import StandaloneToken
     from drift.run import WindowResult
     from drift.store import ResultsStore
 
 __all__ = ["build_parser", "main", "results_url"]
 
 DEFAULT_RESULTS_URL = "sqlite:///drift.db"
+#: The environment variable holding the token of ``drift dashboard --allow-actions``.
+TOKEN_ENV = "DRIFT_DASHBOARD_TOKEN"
 
 Command = Callable[[argparse.Namespace], int]
 
@@ -228,6 +231,7 @@ def _dashboard(args: argparse.Namespace) -> int:
     from drift.store import ResultsStore
     from drift.store.engine import safe_url
 
+    access = _dashboard_access() if args.allow_actions else None  # before any server
     url = results_url(args.url)
     store = ResultsStore(url)
     store.check_schema()  # a store that is missing or behind fails now, with the fix
@@ -238,9 +242,34 @@ def _dashboard(args: argparse.Namespace) -> int:
             "uses Airflow's)",
             file=sys.stderr,
         )
-    print(f"drift dashboard for {safe_url(url)}: http://{args.host}:{args.port}/", flush=True)
-    uvicorn.run(create_app(store), host=args.host, port=args.port, log_level="warning")
+    mode = "actions allowed with the token" if access is not None else "read-only"
+    print(
+        f"drift dashboard for {safe_url(url)} ({mode}): http://{args.host}:{args.port}/",
+        flush=True,
+    )
+    app = create_app(store, access=access)
+    uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
     return 0
+
+
+def _dashboard_access() -> StandaloneToken:
+    """The token access of ``drift dashboard --allow-actions``, from $DRIFT_DASHBOARD_TOKEN.
+
+    Never from the command line: an argument shows in ``ps`` to every user.
+    """
+    from drift.dashboard.access import StandaloneToken
+    from drift.errors import DriftError
+
+    token = os.environ.get(TOKEN_ENV, "")
+    if not token:
+        raise DriftError(
+            f"--allow-actions needs the token in the environment variable {TOKEN_ENV} "
+            "(at least 16 characters; it is never taken on the command line)"
+        )
+    try:
+        return StandaloneToken(token)
+    except ValueError as exc:
+        raise DriftError(f"{TOKEN_ENV}: {exc}") from None
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -296,11 +325,22 @@ def build_parser() -> argparse.ArgumentParser:
     _url_option(fill)
     fill.set_defaults(handler=_backfill)
 
-    dash = commands.add_parser("dashboard", help="serve the read-only drift dashboard")
+    dash = commands.add_parser(
+        "dashboard", help="serve the drift dashboard (read-only unless --allow-actions)"
+    )
     dash.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     dash.add_argument("--port", type=int, default=8050, help="port (default 8050)")
+    dash.add_argument(
+        "--allow-actions", action="store_true",
+        help=f"let the holder of the token in ${TOKEN_ENV} (16+ characters, never an "
+        "argument) acknowledge, snooze and accept baselines",
+    )  # fmt: skip
     _url_option(dash)
     dash.set_defaults(handler=_dashboard)
+
+    from drift.cli.oncall import register
+
+    register(commands, url_option=_url_option, instant=_instant, store_for=_store_for)
     return parser
 
 
