@@ -1,4 +1,7 @@
-"""The dashboard's JSON API (read-only; every input validated, every query bound)."""
+"""The dashboard's JSON API reads (every input validated, every query bound).
+
+The on-call actions are in :mod:`drift.dashboard.api_actions`.
+"""
 
 from __future__ import annotations
 

@@ -15,10 +15,10 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
 from starlette.middleware.gzip import GZipMiddleware
 
-from drift.dashboard import api, pages
+from drift.dashboard import actions, api, api_actions, pages
 from drift.dashboard.access import Access, ReadEverything
 from drift.dashboard.data import BadRangeError, NotFoundError
-from drift.errors import StoreError
+from drift.errors import ActionError, StoreError
 from drift.store import ResultsStore
 
 __all__ = ["create_app", "plotly_js"]
@@ -89,8 +89,11 @@ def create_app(
     Returns
     -------
     fastapi.FastAPI
-        Pages at ``/``, ``/monitors/{name}`` and ``/runs/{id}``; the JSON API
-        under ``/api`` (its OpenAPI schema at ``/openapi.json``);
+        Pages at ``/``, ``/monitors/{name}`` and ``/runs/{id}``, the on-call
+        confirm forms at ``/monitors/{name}/confirm/{kind}`` and, with a
+        :class:`~drift.dashboard.access.StandaloneToken`, its token form at
+        ``/sign-in``; the JSON API under ``/api`` (its OpenAPI schema at
+        ``/openapi.json``);
         static files, plotly.js included, under ``/static``. Mount it under
         any prefix: links follow the ``root_path``.
 
@@ -119,6 +122,10 @@ def create_app(
 
     @app.exception_handler(BadRangeError)
     async def bad_range(request: Request, exc: BadRangeError) -> Response:
+        return _problem(request, 422, str(exc))
+
+    @app.exception_handler(ActionError)
+    async def refused(request: Request, exc: ActionError) -> Response:
         return _problem(request, 422, str(exc))
 
     @app.exception_handler(RequestValidationError)
@@ -160,5 +167,7 @@ def create_app(
 
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.include_router(api.router)
+    app.include_router(api_actions.router)
     app.include_router(pages.router)
+    app.include_router(actions.router)
     return app

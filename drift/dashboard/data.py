@@ -87,6 +87,7 @@ def alert_out(a: AlertRow) -> AlertOut:
         resolved_run_id=a.resolved_run_id, created_at=a.created_at, updated_at=a.updated_at,
         notified_at=a.notified_at, acknowledged_by=a.acknowledged_by,
         acknowledged_at=a.acknowledged_at, acknowledged_note=a.acknowledged_note,
+        resolved_reason=a.resolved_reason,
     )  # fmt: skip
 
 

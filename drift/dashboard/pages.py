@@ -18,6 +18,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 
 from drift.dashboard import data
+from drift.dashboard.access import StandaloneToken
 from drift.dashboard.api import (
     End,
     Metric,
@@ -28,6 +29,7 @@ from drift.dashboard.api import (
     check_metric,
     get_access,
 )
+from drift.dashboard.oncall import KINDS, csrf_token
 
 __all__ = ["link", "router", "templates"]
 
@@ -124,10 +126,34 @@ def monitor_page(
             "here": here,
         },
     }
+    on_call = _on_call(request, store, name)
+    payload["csrf"] = on_call.pop("csrf")
     return _render(
         request, "monitor.html", detail=detail, span=span, metric=metric, feature=feature,
         runs=runs, pager=pager, payload=payload, presets=_presets(span.end),
+        **on_call,
     )  # fmt: skip
+
+
+def _on_call(request: Request, store: Store, name: str) -> dict[str, Any]:
+    """The monitor page's On call section: may the viewer act, snoozes, history, sign-in link."""
+    access = get_access(request)
+    viewer = access.viewer(request)
+    sign_in = None
+    if isinstance(access, StandaloneToken) and viewer is None:
+        sign_in = link(request, "sign_in", {"next": link(request, "page_monitor", name=name)})
+    can_act = viewer is not None and access.may_edit(request, name)
+    csrf = None  # for scripts of the page: the X-CSRF-Token of each action
+    if can_act and viewer is not None and viewer.session is not None:
+        secret, session = request.app.state.secret, viewer.session
+        csrf = {kind: csrf_token(secret, session, name, kind) for kind in KINDS}
+    return {
+        "can_act": can_act,
+        "csrf": csrf,
+        "snoozes": store.active_snoozes(name),
+        "history": store.actions(name),
+        "sign_in": sign_in,
+    }
 
 
 @router.get("/runs/{run_id}", response_class=HTMLResponse, name="page_run")
@@ -135,7 +161,18 @@ def run_page(request: Request, store: Store, run_id: ReadableRun) -> HTMLRespons
     """One run: reference vs live histograms per feature, the bins driving drift, alerts."""
     run = data.run_detail(store, run_id)
     payload = {"run": run.model_dump(mode="json")}
-    return _render(request, "run.html", run=run, payload=payload)
+    touching: dict[int, list[Any]] = {a.id: [] for a in run.alerts}
+    if run.alerts:
+        for h in store.actions(run.monitor):
+            for (
+                a
+            ) in run.alerts:  # its acknowledgement, or a snooze or baseline of its feature since
+                if h.alert_id == a.id or (
+                    h.alert_id is None and h.feature in (None, a.feature)
+                    and h.created_at >= a.created_at
+                ):  # fmt: skip
+                    touching[a.id].append(h)
+    return _render(request, "run.html", run=run, payload=payload, touching=touching)
 
 
 @router.get("/monitors/{name}/runs/{run_id}", name="page_monitor_run")

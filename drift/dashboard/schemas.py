@@ -8,6 +8,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 __all__ = [
+    "ActionOut",
     "AlertOut",
     "FeatureRun",
     "Freshness",
@@ -109,6 +110,23 @@ class AlertOut(_Out):
     acknowledged_by: str | None = None
     acknowledged_at: datetime | None = None
     acknowledged_note: str | None = None
+    resolved_reason: str | None = None
+
+
+class ActionOut(_Out):
+    """An on-call action: an acknowledgement, a snooze or an accepted baseline."""
+
+    id: int
+    monitor: str
+    feature: str | None = Field(description="The feature acted on; null for the whole monitor")
+    alert_id: int | None = Field(description="The acknowledged alert (acknowledge only)")
+    kind: str = Field(description="acknowledge, snooze or accept_baseline")
+    actor: str
+    note: str
+    created_at: datetime
+    until: datetime | None = Field(description="The end of a snooze")
+    range_start: datetime | None = Field(description="The accepted reference range, [start, end)")
+    range_end: datetime | None
 
 
 class NotificationOut(_Out):
