@@ -85,7 +85,7 @@ def _confirm(
                             "alert_id": "" if alert is None else str(alert.id)}  # fmt: skip
     if kind == "acknowledge":
         if alert is None and error is None:
-            raise data.NotFoundError(f"acknowledge what? give the alert_id of an alert of {name!r}")
+            raise ActionError(f"acknowledge which alert? give alert_id, of an alert of {name!r}")
         summary = describe_acknowledge(alert) if alert else f"Acknowledge an alert of {name}"
     elif kind == "snooze":
         duration = _blank(fields.get("duration")) or "1d"

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -77,3 +78,39 @@ def bearer(user: str) -> dict[str, str]:
 
     token = get_auth_manager().generate_jwt(SimpleAuthManagerUser(username=user, role="viewer"))
     return {"Authorization": f"Bearer {token}"}
+
+
+@contextmanager
+def as_cookie(client: Any, user: str) -> Iterator[None]:
+    """Send ``user``'s token as Airflow's ``_token`` cookie, as a signed-in browser does."""
+    token = bearer(user)["Authorization"].removeprefix("Bearer ")
+    client.cookies.set("_token", token)
+    try:
+        yield
+    finally:
+        client.cookies.clear()
+
+
+def on_call_state(results: str, monitor: str) -> list[tuple[Any, ...]]:
+    """What the store holds of ``monitor``'s on-call state: its actions and its alerts' marks."""
+    from drift.store import ResultsStore
+
+    store = ResultsStore(results)
+    try:
+        actions = [(a.id, a.kind, a.actor, a.note) for a in store.actions(monitor)]
+        alerts = [(a.id, a.state, a.acknowledged_by, a.acknowledged_note, a.resolved_reason)
+                  for a in store.alerts(monitor)]  # fmt: skip
+        return [*actions, *alerts]
+    finally:
+        store.close()
+
+
+def open_alert_id(results: str, monitor: str) -> int:
+    """An open, not yet acknowledged alert of ``monitor``."""
+    from drift.store import ResultsStore
+
+    store = ResultsStore(results)
+    try:
+        return next(a.id for a in store.open_alerts(monitor) if a.acknowledged_by is None)
+    finally:
+        store.close()
