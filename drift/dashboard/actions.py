@@ -86,7 +86,10 @@ def _confirm(
     if kind == "acknowledge":
         if alert is None and error is None:
             raise ActionError(f"acknowledge which alert? give alert_id, of an alert of {name!r}")
-        summary = describe_acknowledge(alert) if alert else f"Acknowledge an alert of {name}"
+        summary = f"Acknowledge an alert of {name}"
+        if alert is not None:
+            run = store.run(alert.opened_run_id) if alert.opened_run_id is not None else None
+            summary = describe_acknowledge(alert, run.window_start if run else None)
     elif kind == "snooze":
         duration = _blank(fields.get("duration")) or "1d"
         form["duration"] = duration

@@ -200,12 +200,18 @@ def _target(monitor: str, feature: str | None) -> str:
     return f"{monitor} (every feature)" if feature is None else f"{monitor}.{feature}"
 
 
-def describe_acknowledge(alert: AlertRow) -> str:
-    """``Acknowledge alert #12: orders.amount, warn, open since 2024-06-01 00:00 UTC``."""
-    state = "open" if alert.state == "open" else alert.state
+def describe_acknowledge(alert: AlertRow, opened: datetime | None = None) -> str:
+    """``Acknowledge alert #12: orders.amount, warn, open since 2024-06-01 00:00 UTC``.
+
+    ``opened`` is the start of the window that opened the alert, when known;
+    the time it was recorded is named too when it differs (a backfill).
+    """
+    since = _when(opened if opened is not None else alert.created_at)
+    if opened is not None and _when(alert.created_at) != since:
+        since += f" (recorded {_when(alert.created_at)})"
     return (
         f"Acknowledge alert #{alert.id}: {alert.monitor}.{alert.feature}, {alert.severity}, "
-        f"{state} since {_when(alert.created_at)}"
+        f"{alert.state} since {since}"
     )
 
 

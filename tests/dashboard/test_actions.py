@@ -118,8 +118,9 @@ def test_acknowledging_through_the_confirm_page(store: ResultsStore, seeded: Any
     confirm = client.get(f"/monitors/orders/confirm/acknowledge?alert_id={seeded['amount']}")
     assert confirm.status_code == 200
     created = store.alerts("orders")[-2].created_at.strftime("%Y-%m-%d %H:%M")
-    assert _summary(confirm.text) == (
-        f"Acknowledge alert #{seeded['amount']}: orders.amount, warn, open since {created} UTC"
+    assert _summary(confirm.text) == (  # since the window that opened it, recorded today
+        f"Acknowledge alert #{seeded['amount']}: orders.amount, warn, open since "
+        f"2024-06-03 00:00 UTC (recorded {created} UTC)"
     )
     fields = {**_form(confirm.text), "note": "launch in BR"}
     assert set(fields) == {"token", "alert_id", "feature", "note"}

@@ -9,7 +9,9 @@ saves screenshots. Every request the page makes is checked to stay on
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -17,6 +19,8 @@ import pytest
 from fastapi import FastAPI
 
 from drift.dashboard import create_app
+from drift.dashboard.access import StandaloneToken
+from drift.store import ResultsStore
 
 pytestmark = pytest.mark.slow
 
@@ -201,4 +205,56 @@ def test_overview_monitor_and_run_pages_render_their_charts(
     assert visit.outside == [], f"requests left loopback: {visit.outside}"
     assert any(u.endswith(f"{prefix}/static/plotly.min.js") for u in visit.requests)
     assert any(u.endswith(f"{prefix}/static/favicon.svg") for u in visit.requests)
+    visit.context.close()
+
+
+def test_signing_in_and_acknowledging_an_alert_through_the_confirm_page(
+    browser: Any, demo_results: str, served: Any, screenshot: Any, tmp_path: Path
+) -> None:
+    copy = tmp_path / "drift.db"  # the demo's results are shared: act on a copy
+    shutil.copyfile(demo_results.removeprefix("sqlite:///"), copy)
+    results = f"sqlite:///{copy}"
+    token = "browser-test-token-0123"
+    visit = Visit(browser)
+    page = visit.page
+    with served(create_app(results, access=StandaloneToken(token))) as base:
+        page.goto(f"{base}/monitors/demo_events")
+        assert page.locator("a[id^='ack-']").count() == 0  # anonymous: read only
+        page.click("text=Enter the token")
+        page.wait_for_url(f"{base}/sign-in?*")
+        page.fill("input[name='token']", "not-the-token-at-all")
+        page.click("#sign-in")
+        assert "wrong token" in page.locator("#error").inner_text()
+        page.fill("input[name='token']", token)
+        page.click("#sign-in")
+        page.wait_for_url(f"{base}/monitors/demo_events")
+        button = page.locator("section.alerts a[id^='ack-']").first
+        alert_id = int((button.get_attribute("id") or "").removeprefix("ack-"))
+        button.click()
+        page.wait_for_url(f"{base}/monitors/demo_events/confirm/acknowledge?alert_id={alert_id}")
+        summary = page.locator("#summary").inner_text()
+        assert summary.startswith(f"Acknowledge alert #{alert_id}: demo_events.")
+        assert ", open since " in summary
+        screenshot(page, "oncall-1-confirm")
+        page.fill("textarea[name='note']", "looked at it: a new market")
+        page.click("#confirm")
+        page.wait_for_url(f"{base}/monitors/demo_events#history")
+        mark = page.locator(f".acknowledged[data-alert='{alert_id}']").inner_text()
+        assert mark.startswith("acknowledged by standalone:token")
+        assert "looked at it: a new market" in mark
+        assert page.locator("ul.history li[data-kind='acknowledge']").count() == 1
+        assert page.locator(f"#ack-{alert_id}").count() == 0
+        screenshot(page, "oncall-2-acknowledged")
+    store = ResultsStore(results)
+    try:
+        (alert,) = [a for a in store.open_alerts("demo_events") if a.id == alert_id]
+        assert alert.acknowledged_by == "standalone:token"
+        assert alert.acknowledged_note == "looked at it: a new market"
+    finally:
+        store.close()
+    # The only failed load is the form answering the wrong token with its 403.
+    assert visit.errors == [
+        "Failed to load resource: the server responded with a status of 403 (Forbidden)"
+    ]
+    assert visit.outside == [], f"requests left loopback: {visit.outside}"
     visit.context.close()
