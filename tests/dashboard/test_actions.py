@@ -374,3 +374,21 @@ def test_the_token_form(store: ResultsStore, seeded: Any) -> None:
         "/sign-in", data={"token": TOKEN}, headers={"Origin": "https://evil.example"}
     )
     assert other_site.status_code == 403 and "set-cookie" not in other_site.headers
+
+
+def test_the_openapi_schema_documents_the_action_routes(store: ResultsStore) -> None:
+    schema = _client(store).get("/openapi.json").json()
+    posts = {p for p, ops in schema["paths"].items() if "post" in ops}
+    assert posts == {
+        "/api/monitors/{name}/alerts/{alert_id}/acknowledge",
+        "/api/monitors/{name}/snooze",
+        "/api/monitors/{name}/baseline",
+    }
+    assert list(schema["paths"]["/api/monitors/{name}/actions"]) == ["get"]
+    bodies = schema["components"]["schemas"]
+    assert {"AcknowledgeIn", "SnoozeIn", "BaselineIn", "ActionOut"} <= set(bodies)
+    assert bodies["SnoozeIn"]["required"] == ["note"]
+    headers = [
+        p["name"] for p in schema["paths"]["/api/monitors/{name}/snooze"]["post"]["parameters"]
+    ]
+    assert "X-CSRF-Token" in headers
