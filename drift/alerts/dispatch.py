@@ -38,7 +38,7 @@ from dataclasses import replace
 from typing import Any
 
 from drift.alerts.channels import Sender, channel_refs, send
-from drift.alerts.messages import alert_message
+from drift.alerts.messages import acknowledged_line, alert_message
 from drift.alerts.policy import RANK, decide
 from drift.alerts.types import (
     AlertChange,
@@ -106,10 +106,14 @@ def _one_feature(
             return None
         thresholds = {"warn": t.warn, "critical": t.critical}
         title, body = alert_message(decision.event, decision.severity, summary, feature, thresholds)
+        acked = current.acknowledged_at if current is not None else None
+        if current is not None and current.acknowledged_by:
+            body += "\n" + acknowledged_line(decision.event, current.acknowledged_by, acked,
+                                              current.acknowledged_note)  # fmt: skip
         notes = _notifications(monitor, decision.event, decision.severity, previous, title, body)
         change = AlertChange(
             monitor.name, feature.feature, decision.event, decision.severity,
-            _run_id(summary), body, previous, notes if notify else (),
+            _run_id(summary), body, previous, notes if notify else (), acked,
         )  # fmt: skip
         if store.apply_alert_change(change) is not None:
             if decision.event != "update":

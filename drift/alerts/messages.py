@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from datetime import UTC, datetime
 
 from drift.alerts.types import FeatureSummary, WindowSummary
 
-__all__ = ["DASHBOARD_URL_ENV", "alert_message", "run_link"]
+__all__ = ["DASHBOARD_URL_ENV", "acknowledged_line", "alert_message", "run_link"]
 
 #: Base URL of the dashboard, for the link in every alert.
 DASHBOARD_URL_ENV = "DRIFT_DASHBOARD_URL"
@@ -88,6 +89,21 @@ def alert_message(
         lines.append("new values: " + ", ".join(f"{k} ({v})" for k, v in feature.unseen.items()))
     lines.append(f"details: {run_link(monitor, summary.run_id)}")
     return title, "\n".join(lines)
+
+
+def acknowledged_line(event: str, by: str, at: datetime | None, note: str | None) -> str:
+    """The line of a message saying the alert was acknowledged, and what that means.
+
+    >>> from datetime import UTC, datetime
+    >>> acknowledged_line("escalate", "alice", datetime(2024, 6, 3, 12, tzinfo=UTC), "launch")
+    'acknowledged by alice at 2024-06-03 12:00 UTC ("launch"); this notification: it escalated'
+    """
+    when = f" at {at.astimezone(UTC):%Y-%m-%d %H:%M} UTC" if at is not None else ""
+    why = f' ("{note}")' if note else ""
+    now = {"escalate": "it escalated", "resolve": "it resolved"}.get(
+        event, "it notifies again only when it escalates or resolves"
+    )
+    return f"acknowledged by {by}{when}{why}; this notification: {now}"
 
 
 def _outside(feature: FeatureSummary) -> str | None:

@@ -245,6 +245,8 @@ class AlertChange:
     message: str
     expect_severity: str | None
     notifications: Sequence[OutgoingNotification] = ()
+    #: When the open alert was acknowledged as the decision saw it (``None``: not).
+    expect_acknowledged_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -269,6 +271,15 @@ class OpenAlert(Protocol):
 
     @property
     def severity(self) -> str: ...
+
+    @property
+    def acknowledged_by(self) -> str | None: ...
+
+    @property
+    def acknowledged_at(self) -> datetime | None: ...
+
+    @property
+    def acknowledged_note(self) -> str | None: ...
 
 
 class PendingNotification(Protocol):

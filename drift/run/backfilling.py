@@ -35,6 +35,7 @@ from drift.alerts import dispatch_alerts
 from drift.config import FeatureConfig, MonitorConfig
 from drift.config.windows import utc, windows_between
 from drift.errors import DriftError
+from drift.run.accepted import overlay_accepted
 from drift.run.baseline import baseline_binnings, prepare_baseline, stored_reference
 from drift.run.reading import EngineFactory, Sources, read_histograms
 from drift.run.records import Attempt
@@ -257,6 +258,8 @@ def _histograms_by_window(
                 if problems:
                     raise DriftError("; ".join(problems))
                 reference = WindowedReference(histograms, {}, {})
+            if how != "stored":
+                reference = overlay_accepted(reference, run.baseline, stored)
             if lag:
                 recent.append(live)
             yield window, live, reference

@@ -24,6 +24,12 @@ import numpy as np
 from drift.config import FeatureConfig, MonitorConfig
 from drift.config.windows import utc
 from drift.errors import SourceError
+from drift.run.accepted import (
+    ACCEPTED_SPEC_KEY,
+    accepted_groups,
+    accepted_in_force,
+    accepted_key,
+)
 from drift.run.reading import EngineFactory, FeatureList, Sources
 from drift.run.references import (
     WindowedReference,
@@ -163,14 +169,16 @@ def _record_from_dict(data: Mapping[str, Any]) -> BaselineRecord:
     )
 
 
-def _fit_key(monitor: MonitorConfig) -> str:
-    """What a baseline depends on: feature options and the reference definition."""
+def _fit_key(monitor: MonitorConfig, accepted: Mapping[str, int] | None = None) -> str:
+    """What a baseline depends on: feature options, the reference, accepted ranges."""
     features = monitor.features or ()
-    payload = {
+    payload: dict[str, Any] = {
         "features": [f.model_dump(mode="json") for f in features],
         "reference": monitor.reference.model_dump(mode="json", by_alias=True),
         "relation": [monitor.table, monitor.db_schema, monitor.query, monitor.timestamp],
     }
+    if accepted:
+        payload["accepted"] = dict(accepted)
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:16]
 
 
@@ -226,33 +234,73 @@ def prepare_baseline(
                 f"monitor {monitor.name!r}: no feature can be read: {list(found.problems)}"
                 + (f"; skipped: {dict(found.skipped)}" if found.skipped else "")
             )
-        key = _fit_key(monitor)
+        accepted = accepted_in_force(store, monitor.name, [f.name for f in found.features])
+        key = _fit_key(monitor, accepted_key(accepted))
         existing = _stored_baseline(store, monitor.name, key, found.features)
         if existing is not None:
             version = max(r.version for r in existing.values())
             return Baseline(monitor.name, False, version, existing, found)
-        source, ref_start, ref_end = sources.reference(start, end)
-        if source.row_count(ref_start, ref_end) == 0:
-            raise SourceError(
-                f"monitor {monitor.name!r}: the reference {describe_range(ref_start, ref_end)} "
-                "has no rows to fit bins on; measure a later window or set reference: start/end"
-            )
-        binnings = source.fit(found.features, ref_start, ref_end)
-        counts = source.histograms(binnings, ref_start, ref_end)
+        records: list[BaselineRecord] = []
+        usual = [f for f in found.features if f.name not in accepted]
+        if usual:
+            source, ref_start, ref_end = sources.reference(start, end)
+            if source.row_count(ref_start, ref_end) == 0:
+                raise SourceError(
+                    f"monitor {monitor.name!r}: the reference {describe_range(ref_start, ref_end)}"
+                    " has no rows to fit bins on; measure a later window or set reference: "
+                    "start/end"
+                )
+            frozen = monitor.reference.mode in ("fixed", "relation")
+            records += _fit(monitor, source, usual, (ref_start, ref_end), frozen, {"fit_key": key})
+        for action, names in accepted_groups(accepted):
+            span = (action.range_start, action.range_end)
+            if sources.live.row_count(*span) == 0:
+                raise SourceError(
+                    f"monitor {monitor.name!r}: the baseline accepted by {action.actor} "
+                    f"(action {action.id}), {describe_range(*span)}, has no rows to fit bins "
+                    "on; accept a range that holds data"
+                )
+            chosen = [f for f in found.features if f.name in names]
+            spec = {"fit_key": key, ACCEPTED_SPEC_KEY: action.id}
+            records += _fit(monitor, sources.live, chosen, span, True, spec)
+    version = store.save_baseline(monitor.name, records)
+    log.info("monitor %s: fitted baseline version %s", monitor.name, version)
+    saved = {r.feature: r for r in store.baseline_in_force(monitor.name)}
+    return Baseline(monitor.name, True, version, saved, found)
+
+
+def _fit(
+    monitor: MonitorConfig,
+    source: SqlSource,
+    features: Sequence[FeatureConfig],
+    span: tuple[datetime | None, datetime | None],
+    frozen: bool,
+    spec: Mapping[str, Any],
+) -> list[BaselineRecord]:
+    """Bins fitted on ``span`` of ``source`` for ``features``, with their counts there.
+
+    ``frozen``: the reference is counted once with the baseline (a fixed
+    range, a separate table, an accepted range), so its dispersions between
+    whole windows and across documents are measured now too.
+    """
+    ref_start, ref_end = span
+    binnings = source.fit(features, ref_start, ref_end)
+    counts = source.histograms(binnings, ref_start, ref_end)
+    spread: dict[str, dict[str, Any]] = {}
+    if frozen:
         spread = _fixed_dispersions(monitor, source, binnings, ref_start, ref_end)
-        if monitor.reference.mode in ("fixed", "relation"):
-            found_docs = document_dispersions(source, binnings, ref_start, ref_end, spread)
-            spread = {n: {**spread.get(n, {}), **found_docs.get(n, {})} for n in binnings}
-        for name, hist in counts.items():
-            if hist.documents is not None:
-                spread.setdefault(name, {})["documents"] = hist.documents
-    kinds = {f.name: f.kind or binnings[f.name].kind for f in found.features}
-    records = [
+        found_docs = document_dispersions(source, binnings, ref_start, ref_end, spread)
+        spread = {n: {**spread.get(n, {}), **found_docs.get(n, {})} for n in binnings}
+    for name, hist in counts.items():
+        if hist.documents is not None:
+            spread.setdefault(name, {})["documents"] = hist.documents
+    kinds = {f.name: f.kind or binnings[f.name].kind for f in features}
+    return [
         BaselineRecord(
             monitor=monitor.name,
             feature=name,
             kind=kinds[name],
-            binning_spec={**binning.to_spec(), "fit_key": key, **spread.get(name, {})},
+            binning_spec={**binning.to_spec(), **spec, **spread.get(name, {})},
             labels=counts[name].labels,
             counts=tuple(int(c) for c in counts[name].counts),
             missing=counts[name].missing,
@@ -261,10 +309,6 @@ def prepare_baseline(
         )
         for name, binning in binnings.items()
     ]
-    version = store.save_baseline(monitor.name, records)
-    log.info("monitor %s: fitted baseline version %s", monitor.name, version)
-    saved = {r.feature: r for r in store.baseline_in_force(monitor.name)}
-    return Baseline(monitor.name, True, version, saved, found)
 
 
 def _fixed_dispersions(
@@ -274,13 +318,10 @@ def _fixed_dispersions(
     start: datetime | None,
     end: datetime | None,
 ) -> dict[str, dict[str, Any]]:
-    """Per feature, the dispersions of a fixed reference cut into whole windows (JSON).
+    """Per feature, the dispersions of a reference counted once, cut into whole windows (JSON).
 
-    Only a reference counted once (a fixed range, or a bounded separate
-    table) is cut here; rolling references are cut with every window.
+    Rolling references are cut with every window instead.
     """
-    if monitor.reference.mode not in ("fixed", "relation"):
-        return {}
     bounds = whole_windows(start, end, monitor.window_length)
     if bounds is None:
         return {}

@@ -18,6 +18,7 @@ from drift.alerts import dispatch_alerts
 from drift.config import MonitorConfig
 from drift.config.windows import utc
 from drift.errors import DriftError, SourceError
+from drift.run.accepted import overlay_accepted
 from drift.run.baseline import Baseline, baseline_binnings, prepare_baseline, stored_reference
 from drift.run.reading import (
     EngineFactory,
@@ -157,10 +158,12 @@ def _score_window(
     binnings = baseline_binnings(features.features, baseline.records)
     with Sources(monitor, engine_factory) as sources:
         live = read_histograms(sources.live, binnings, start, end, problems)
+        frozen = stored_reference(baseline.records)
         if monitor.reference.mode in ("previous_windows", "season"):
-            reference = _moving_reference(monitor, sources, binnings, start, end, problems)
+            moving = _moving_reference(monitor, sources, binnings, start, end, problems)
+            reference = overlay_accepted(moving, baseline.records, frozen)
         else:
-            reference = stored_reference(baseline.records)
+            reference = frozen
     return score_histograms(
         monitor, features.features, baseline.records, binnings, live, reference.histograms,
         reference.dispersions, reference.missing,

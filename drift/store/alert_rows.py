@@ -7,6 +7,12 @@ it resolves. Every notification of an alert event on a channel is a row of
 transaction as the state change that caused it (an outbox): a retry or a
 racing run cannot create it twice, and one that was not sent is found and
 sent later.
+
+On-call actions shape delivery (issue 16): a notification recorded, or
+claimed for delivery, while a snooze of its monitor or feature is in force
+is kept but never sent (``suppressed_by`` names the snooze), and a change
+decided on an alert whose acknowledgement changed since is refused like one
+decided on a stale severity, so its message says who acknowledged it.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ import sqlalchemy as sa
 
 from drift.alerts.types import AlertChange, RecentScore
 from drift.store import tables as t
+from drift.store.actions import snoozed
 from drift.store.base import StoreBase
 from drift.store.convert import from_db_time, new_ids, to_db_time
 from drift.store.records import AlertRow
@@ -42,6 +49,7 @@ class NotificationRow:
     attempts: int
     sent_at: datetime | None
     last_error: str | None
+    suppressed_by: int | None = None
 
 
 class StaleAlertStateError(Exception):
@@ -155,7 +163,8 @@ class AlertRows(StoreBase):
 
         def action(conn: sa.Connection) -> int:
             a = t.alert
-            now = to_db_time(datetime.now(UTC))
+            at = datetime.now(UTC)
+            now = to_db_time(at)
             open_key = _open_key(change.monitor, change.feature)
             this = t.run.alias("this_run")
             this_end = sa.select(this.c.window_end).where(this.c.id == change.run_id)
@@ -168,10 +177,13 @@ class AlertRows(StoreBase):
             if newer is not None:
                 raise StaleAlertStateError
             found = conn.execute(
-                sa.select(a.c.id, a.c.severity).where(a.c.open_key == open_key)
+                sa.select(a.c.id, a.c.severity, a.c.acknowledged_at).where(a.c.open_key == open_key)
             ).first()
             if (found.severity if found else None) != change.expect_severity:
                 raise StaleAlertStateError
+            acknowledged = from_db_time(found.acknowledged_at) if found else None
+            if acknowledged != change.expect_acknowledged_at:
+                raise StaleAlertStateError  # acknowledged since: its message must say so
             if found is None:
                 alert_id = new_ids(1)[0]
                 conn.execute(
@@ -191,7 +203,9 @@ class AlertRows(StoreBase):
                 if change.event == "resolve":
                     values.update(state="resolved", resolved_run_id=change.run_id, open_key=None)
                 conn.execute(a.update().where(a.c.id == alert_id).values(**values))
-            _insert_notifications(conn, alert_id, change, now)
+            snooze = snoozed(conn, change.monitor, change.feature, at)
+            held = None if snooze is None else snooze.id
+            _insert_notifications(conn, alert_id, change, now, held)
             return alert_id
 
         try:
@@ -200,9 +214,9 @@ class AlertRows(StoreBase):
             return None
 
     def pending_notifications(self, monitor: str | None = None) -> list[NotificationRow]:
-        """Notifications not yet sent, oldest first."""
+        """Notifications neither sent nor held back by a snooze, oldest first."""
         n = t.notification
-        query = sa.select(n).where(n.c.sent_at.is_(None))
+        query = sa.select(n).where(n.c.sent_at.is_(None), n.c.suppressed_by.is_(None))
         if monitor is not None:
             query = query.where(n.c.monitor == monitor)
         rows = self._read(lambda c: c.execute(query.order_by(n.c.created_at, n.c.key)).all())
@@ -215,15 +229,28 @@ class AlertRows(StoreBase):
         return [_notification_row(row) for row in self._read(lambda c: c.execute(query).all())]
 
     def claim_notification(self, key: str, *, lease: timedelta = timedelta(minutes=5)) -> bool:
-        """Take the right to send ``key`` for ``lease``; ``False`` if sent or held by another."""
+        """Take the right to send ``key`` for ``lease``; ``False`` if it may not be sent now.
+
+        ``False`` when it was sent, is held by another sender, or a snooze of
+        its monitor or feature is in force: then it is marked held back by
+        that snooze (``suppressed_by``) and never sent.
+        """
         now = datetime.now(UTC)
 
         def action(conn: sa.Connection) -> bool:
             n = t.notification
+            unsent = (n.c.key == key, n.c.sent_at.is_(None), n.c.suppressed_by.is_(None))
+            target = conn.execute(sa.select(n.c.monitor, n.c.feature).where(*unsent)).first()
+            if target is None:
+                return False
+            snooze = snoozed(conn, target.monitor, target.feature, now)
+            if snooze is not None:
+                conn.execute(n.update().where(*unsent).values(suppressed_by=snooze.id))
+                return False
             free = sa.or_(n.c.claimed_until.is_(None), n.c.claimed_until < to_db_time(now))
             result = conn.execute(
                 n.update()
-                .where(n.c.key == key, n.c.sent_at.is_(None), free)
+                .where(*unsent, free)
                 .values(claimed_until=to_db_time(now + lease), attempts=n.c.attempts + 1)
             )
             return bool(result.rowcount)
@@ -271,7 +298,11 @@ def _open_key(monitor: str, feature: str) -> str:
 
 
 def _insert_notifications(
-    conn: sa.Connection, alert_id: int, change: AlertChange, now: datetime | None
+    conn: sa.Connection,
+    alert_id: int,
+    change: AlertChange,
+    now: datetime | None,
+    suppressed_by: int | None,
 ) -> None:
     if not change.notifications:
         return
@@ -284,6 +315,7 @@ def _insert_notifications(
                 "monitor": change.monitor, "feature": change.feature, "event": change.event,
                 "severity": change.severity, "channel": note.channel, "title": note.title,
                 "body": note.body, "created_at": now, "attempts": 0,
+                "suppressed_by": suppressed_by,
             }
             for i, note in enumerate(change.notifications)
         ],
@@ -310,4 +342,5 @@ def _notification_row(row: Any) -> NotificationRow:
         event=row.event, severity=row.severity, channel=row.channel, title=row.title,
         body=row.body, attempts=int(row.attempts), sent_at=from_db_time(row.sent_at),
         last_error=row.last_error,
+        suppressed_by=None if row.suppressed_by is None else int(row.suppressed_by),
     )  # fmt: skip

@@ -190,6 +190,8 @@ notification = sa.Table(
     sa.Column("sent_at", UtcDateTime, nullable=True),
     sa.Column("attempts", sa.Integer, nullable=False),
     sa.Column("last_error", sa.Text, nullable=True),
+    # The snooze (drift_action id) that held it back; never sent then (revision 0005).
+    sa.Column("suppressed_by", sa.BigInteger, nullable=True),
     sa.UniqueConstraint("key"),
     sa.Index(None, "monitor", "sent_at"),
 )

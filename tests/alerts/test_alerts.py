@@ -2,103 +2,33 @@
 
 from __future__ import annotations
 
-import json
-import socket
 import threading
-from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
 from email import message_from_bytes
 from typing import Any
 
 import pytest
 from aiosmtpd.controller import Controller
+from alert_support import alert_monitor, free_port, posts, window_summary
 from pytest_httpserver import HTTPServer
 
 from drift.alerts import deliver_pending, dispatch_alerts, record_alerts
-from drift.alerts.types import BinShare, FeatureSummary, WindowSummary
-from drift.config import MonitorConfig, parse_monitor
+from drift.config import parse_monitor
 from drift.store import ResultsStore
-from drift.store.records import RunRecord, ScoreRecord
 
 pytestmark = pytest.mark.db
 
-T0 = datetime(2024, 7, 1, tzinfo=UTC)
-DAY = timedelta(days=1)
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@pytest.fixture
-def receiver() -> Iterator[HTTPServer]:
-    server = HTTPServer(host="127.0.0.1", port=_free_port())
-    server.expect_request("/hook", method="POST").respond_with_data("ok")
-    server.start()
-    yield server
-    server.clear()
-    if server.is_running():
-        server.stop()
-
-
-def _monitor(url: str, **thresholds: Any) -> MonitorConfig:
-    return parse_monitor(
-        {
-            "name": "checkout",
-            "source": {"url": "sqlite://"},
-            "table": "events",
-            "timestamp": "ts",
-            "thresholds": {"warn": 0.05, "critical": 0.2, **thresholds},
-            "alerts": [{"apprise": url}],
-        }
-    )
-
-
-def _window(store: ResultsStore, day: int, severity: str, value: float) -> WindowSummary:
-    """Store one window's run with `amount` at ``severity``; return its summary."""
-    start = T0 + day * DAY
-    run_id = store.write_run(
-        RunRecord(
-            monitor="checkout", window_start=start, window_end=start + DAY, status="ok",
-            error=None, started_at=start, finished_at=start, duration_seconds=0.1,
-            airflow_run_id=None,
-            scores=(
-                ScoreRecord("amount", "kl", value * 1.1, value, 1e-9, 1e-8, 1000, 10000, 0.0,
-                            severity, 0.05, 0.2, "lidstone", 0.5),
-            ),
-        )
-    )  # fmt: skip
-    return WindowSummary(
-        monitor="checkout", window_start=start, window_end=start + DAY, status="ok",
-        run_id=run_id, error=None, drifted=("amount",) if severity != "ok" else (),
-        max_severity=severity,
-        features=(FeatureSummary(
-            feature="amount", kind="numeric", severity=severity,
-            drifted=severity != "ok", enough_data=True,
-            metrics={"kl": value * 1.1, "kl_corrected": value}, p_value=1e-9,
-            p_adjusted=1e-8, n_current=1000, n_reference=10000, missing_rate=0.01,
-            top_bins=(BinShare("[69.28, inf]", value / 2),),
-        ),),
-    )  # fmt: skip
-
-
-def _posts(server: HTTPServer) -> list[dict[str, Any]]:
-    return [json.loads(request.get_data()) for request, _ in server.log]
-
 
 def test_open_stay_quiet_escalate_resolve(store: ResultsStore, receiver: HTTPServer) -> None:
-    monitor = _monitor(f"json://127.0.0.1:{receiver.port}/hook", resolve_after=1)
+    monitor = alert_monitor(f"json://127.0.0.1:{receiver.port}/hook", resolve_after=1)
     steps = [("warn", 0.08), ("warn", 0.09), ("critical", 0.3), ("critical", 0.25), ("ok", 0.0)]
     events = [
-        dispatch_alerts(monitor, _window(store, day, severity, value), store=store)["events"]
+        dispatch_alerts(monitor, window_summary(store, day, severity, value), store=store)["events"]
         for day, (severity, value) in enumerate(steps)
     ]
     assert [[e["event"] for e in day] for day in events] == [
         ["open"], ["update"], ["escalate"], ["update"], ["resolve"],
     ]  # fmt: skip
-    titles = [post["title"] for post in _posts(receiver)]
+    titles = [post["title"] for post in posts(receiver)]
     assert titles == [
         "[WARN] checkout.amount: drift detected",
         "[CRITICAL] checkout.amount: drift got worse",
@@ -108,10 +38,10 @@ def test_open_stay_quiet_escalate_resolve(store: ResultsStore, receiver: HTTPSer
 
 
 def test_the_message_says_what_drifted_and_why(store: ResultsStore, receiver: HTTPServer) -> None:
-    monitor = _monitor(f"json://127.0.0.1:{receiver.port}/hook")
-    summary = _window(store, 0, "warn", 0.08)
+    monitor = alert_monitor(f"json://127.0.0.1:{receiver.port}/hook")
+    summary = window_summary(store, 0, "warn", 0.08)
     dispatch_alerts(monitor, summary, store=store)
-    (post,) = _posts(receiver)
+    (post,) = posts(receiver)
     body = post["message"]
     for expected in (
         "monitor: checkout",
@@ -131,36 +61,38 @@ def test_the_message_says_what_drifted_and_why(store: ResultsStore, receiver: HT
 def test_consecutive_windows_before_an_alert_opens(
     store: ResultsStore, receiver: HTTPServer
 ) -> None:
-    monitor = _monitor(f"json://127.0.0.1:{receiver.port}/hook", consecutive=2, resolve_after=2)
+    monitor = alert_monitor(
+        f"json://127.0.0.1:{receiver.port}/hook", consecutive=2, resolve_after=2
+    )
     steps = ["warn", "ok", "warn", "warn", "ok", "warn", "ok", "ok"]
     events = [
         [e["event"] for e in dispatch_alerts(
-            monitor, _window(store, d, s, 0.0 if s == "ok" else 0.1), store=store)["events"]]
+            monitor, window_summary(store, d, s, 0.0 if s == "ok" else 0.1), store=store)["events"]]
         for d, s in enumerate(steps)
     ]  # fmt: skip
     assert events == [[], [], [], ["open"], ["update"], ["update"], ["update"], ["resolve"]]
-    assert len(_posts(receiver)) == 2
+    assert len(posts(receiver)) == 2
 
 
 def test_a_retry_after_a_crash_between_deciding_and_sending_notifies_once(
     store: ResultsStore, receiver: HTTPServer
 ) -> None:
-    monitor = _monitor(f"json://127.0.0.1:{receiver.port}/hook")
-    summary = _window(store, 0, "critical", 0.3)
+    monitor = alert_monitor(f"json://127.0.0.1:{receiver.port}/hook")
+    summary = window_summary(store, 0, "critical", 0.3)
     # The first attempt decides and records, then dies before sending anything.
     record_alerts(monitor, summary, store=store)
-    assert _posts(receiver) == []
+    assert posts(receiver) == []
     # The retry of the same window sends the recorded notification, once.
     dispatch_alerts(monitor, summary, store=store)
     dispatch_alerts(monitor, summary, store=store)
-    assert [p["title"] for p in _posts(receiver)] == ["[CRITICAL] checkout.amount: drift detected"]
+    assert [p["title"] for p in posts(receiver)] == ["[CRITICAL] checkout.amount: drift detected"]
 
 
 def test_two_runs_of_one_window_racing_notify_once(
     store: ResultsStore, receiver: HTTPServer, db_url: str
 ) -> None:
-    monitor = _monitor(f"json://127.0.0.1:{receiver.port}/hook")
-    summary = _window(store, 0, "warn", 0.1)
+    monitor = alert_monitor(f"json://127.0.0.1:{receiver.port}/hook")
+    summary = window_summary(store, 0, "warn", 0.1)
     other = store if db_url.startswith("duckdb") else ResultsStore(db_url)
     barrier = threading.Barrier(2)
     errors: list[BaseException] = []
@@ -178,16 +110,16 @@ def test_two_runs_of_one_window_racing_notify_once(
     for th in threads:
         th.join()
     assert errors == []
-    assert len(_posts(receiver)) == 1
+    assert len(posts(receiver)) == 1
     assert len(store.alerts("checkout")) == 1
     if other is not store:
         other.close()
 
 
 def test_a_channel_that_is_down_is_retried_when_it_is_back(store: ResultsStore) -> None:
-    port = _free_port()
-    monitor = _monitor(f"json://127.0.0.1:{port}/hook")
-    result = dispatch_alerts(monitor, _window(store, 0, "warn", 0.1), store=store)
+    port = free_port()
+    monitor = alert_monitor(f"json://127.0.0.1:{port}/hook")
+    result = dispatch_alerts(monitor, window_summary(store, 0, "warn", 0.1), store=store)
     assert (result["sent"], result["failed"]) == (0, 1)
     (pending,) = store.pending_notifications("checkout")
     assert pending.last_error and "AlertError" in pending.last_error
@@ -214,14 +146,14 @@ class _Inbox:
 
 def test_an_email_reaches_a_real_smtp_server(store: ResultsStore) -> None:
     inbox = _Inbox()
-    port = _free_port()
+    port = free_port()
     controller = Controller(inbox, hostname="127.0.0.1", port=port)
     controller.start()
     try:
-        monitor = _monitor(
+        monitor = alert_monitor(
             f"mailto://127.0.0.1:{port}?from=drift@example.com&to=oncall@example.com&mode=insecure"
         )
-        dispatch_alerts(monitor, _window(store, 0, "critical", 0.3), store=store)
+        dispatch_alerts(monitor, window_summary(store, 0, "critical", 0.3), store=store)
     finally:
         controller.stop()
     (raw,) = inbox.messages
@@ -237,8 +169,8 @@ def test_an_email_reaches_a_real_smtp_server(store: ResultsStore) -> None:
 
 def test_channel_urls_never_reach_the_store(store: ResultsStore, receiver: HTTPServer) -> None:
     secret = f"json://user:hunter2@127.0.0.1:{receiver.port}/hook"
-    monitor = _monitor(secret)
-    dispatch_alerts(monitor, _window(store, 0, "warn", 0.1), store=store)
+    monitor = alert_monitor(secret)
+    dispatch_alerts(monitor, window_summary(store, 0, "warn", 0.1), store=store)
     (note,) = store.notifications("checkout")
     assert note.channel == "apprise[0]"
     assert "hunter2" not in note.body and "hunter2" not in note.title
@@ -252,13 +184,13 @@ def test_a_failing_channel_does_not_stop_the_others(
             "name": "checkout", "source": {"url": "sqlite://"}, "table": "events",
             "timestamp": "ts",
             "alerts": [
-                {"apprise": f"json://127.0.0.1:{_free_port()}/hook"},
+                {"apprise": f"json://127.0.0.1:{free_port()}/hook"},
                 {"apprise": f"json://127.0.0.1:{receiver.port}/hook"},
             ],
         }
     )  # fmt: skip
-    result = dispatch_alerts(monitor, _window(store, 0, "warn", 0.1), store=store)
+    result = dispatch_alerts(monitor, window_summary(store, 0, "warn", 0.1), store=store)
     assert (result["sent"], result["failed"]) == (1, 1)
-    assert len(_posts(receiver)) == 1
+    assert len(posts(receiver)) == 1
     (pending,) = store.pending_notifications("checkout")
     assert pending.channel == "apprise[0]"
