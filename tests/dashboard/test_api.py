@@ -196,7 +196,18 @@ def test_the_openapi_schema_documents_every_api_route(demo_results: str) -> None
         "/api/monitors/{name}/heatmap",
         "/api/monitors/{name}/features/{feature}/series",
         "/api/monitors/{name}/alerts",
+        "/api/monitors/{name}/actions",
+        "/api/monitors/{name}/alerts/{alert_id}/acknowledge",
+        "/api/monitors/{name}/snooze",
+        "/api/monitors/{name}/baseline",
         "/api/runs/{run_id}",
     }
     assert "Grid" in schema["components"]["schemas"]
-    assert all(list(p) == ["get"] for p in schema["paths"].values())  # read-only
+    # Reads are GETs; the three on-call actions are the only writes, each a POST.
+    writes = {path for path, ops in schema["paths"].items() if list(ops) != ["get"]}
+    assert writes == {
+        "/api/monitors/{name}/alerts/{alert_id}/acknowledge",
+        "/api/monitors/{name}/snooze",
+        "/api/monitors/{name}/baseline",
+    }
+    assert all(list(schema["paths"][p]) == ["post"] for p in writes)
