@@ -15,6 +15,7 @@ from drift.config.kinds import ColumnFacts, Family, Inferred
 from drift.config.kinds import infer_kind as infer_column_kind
 from drift.errors import SourceError
 from drift.sources.dialects import Dialect
+from drift.sources.spark import SPARK_DIALECTS, check_identifier, spark_tables
 
 TimestampStyle = Literal["aware", "naive", "text", "epoch"]
 
@@ -30,6 +31,8 @@ class Relation:
     selectable: sa.FromClause
     description: str
     samples: dict[str, list[Any]]
+    #: Spark SQL (PyHive) cannot quote every name: such columns are refused by name.
+    spark: bool = False
 
     def column(self, name: str) -> ColumnElement[Any]:
         """The column ``name``, quoted by SQLAlchemy.
@@ -42,6 +45,8 @@ class Relation:
         if name not in self.selectable.c:
             have = ", ".join(repr(c.name) for c in self.selectable.c)
             raise SourceError(f"column {name!r} not found in {self.description}; it has {have}")
+        if self.spark:
+            check_identifier(name, self.description)
         column: ColumnElement[Any] = self.selectable.c[name]
         return column
 
@@ -106,20 +111,27 @@ def open_relation(
     """
     if (table is None) == (query is None):
         raise ValueError("Give exactly one of `table` or `query`.")
+    spark = conn.dialect.name in SPARK_DIALECTS
     if table is not None:
         description = f"table {f'{schema}.' if schema else ''}{table}"
         try:
+            if spark and table not in spark_tables(conn, schema):
+                raise sa.exc.NoSuchTableError(table)  # PyHive raises a bare OperationalError
             if conn.dialect.name == "duckdb":
                 reflected = _declared(conn, table, schema)
             else:
                 reflected = _reflected(conn, table, schema)
         except sa.exc.NoSuchTableError:
-            names = sa.inspect(conn).get_table_names(schema=schema)
+            names = (
+                spark_tables(conn, schema)
+                if spark
+                else sa.inspect(conn).get_table_names(schema=schema)
+            )
             raise SourceError(
                 f"{description} not found; the {'schema' if schema else 'database'} has "
                 f"{', '.join(map(repr, names)) or 'no tables'}"
             ) from None
-        return Relation(reflected, description, _sample(conn, reflected))
+        return Relation(reflected, description, _sample(conn, reflected), spark)
     assert query is not None
     text = sa.text(_escape_colons(query))
     try:
@@ -131,7 +143,7 @@ def open_relation(
     keys = list(probe.keys())
     probe.close()
     subquery = text.columns(*(sa.column(k) for k in keys)).subquery("src")
-    return Relation(subquery, "the source query", _sample(conn, subquery))
+    return Relation(subquery, "the source query", _sample(conn, subquery), spark)
 
 
 def _family(sqltype: sa.types.TypeEngine[Any]) -> Family:

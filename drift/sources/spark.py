@@ -21,7 +21,7 @@ import sqlalchemy as sa
 
 from drift.errors import SourceError
 
-__all__ = ["SPARK_DIALECTS", "check_identifier", "prepare_engine", "trim_error"]
+__all__ = ["SPARK_DIALECTS", "check_identifier", "prepare_engine", "spark_tables", "trim_error"]
 
 #: SQLAlchemy dialect names that speak Spark SQL.
 SPARK_DIALECTS = frozenset({"hive", "databricks"})
@@ -42,14 +42,24 @@ def trim_error(message: str) -> str:
     ...            "AnalysisException: [TABLE_OR_VIEW_NOT_FOUND] The table `t` cannot be "
     ...            "found. SQLSTATE: 42P01; line 1 pos 14;\\n'Project [*]\\n")
     '[TABLE_OR_VIEW_NOT_FOUND] The table `t` cannot be found. SQLSTATE: 42P01; line 1 pos 14;'
+
+    A parse error names only the exception class on its first line; the
+    message is on the next:
+
+    >>> trim_error("Error running query: [PARSE_SYNTAX_ERROR] org.apache.spark.sql.catalyst."
+    ...            "parser.ParseException: \\n[PARSE_SYNTAX_ERROR] Syntax error at or near 'x'."
+    ...            " SQLSTATE: 42601 (line 1, pos 3)\\n\\n== SQL ==\\nSELECT x x x\\n")
+    "[PARSE_SYNTAX_ERROR] Syntax error at or near 'x'. SQLSTATE: 42601 (line 1, pos 3)"
     """
     found = _FIELD.search(message)
     text = found.group(2).replace("\\n", "\n") if found else message
-    first = text.strip().splitlines()[0] if text.strip() else text
-    first = _PREFIX.sub("", first)
-    _head, sep, tail = first.partition("] ")
-    if sep and _CLASS.match(tail):
-        first = _CLASS.sub("", tail, count=1)
+    for line in text.strip().splitlines() or [text]:
+        first = _PREFIX.sub("", line.strip())
+        _head, sep, tail = first.partition("] ")
+        if sep and _CLASS.match(tail):
+            first = _CLASS.sub("", tail, count=1)
+        if first.strip():  # a bare exception class leaves nothing: its message is below
+            break
     return first[:500]
 
 
@@ -61,24 +71,38 @@ def _server_message(exc: BaseException) -> str:
 
 
 def check_identifier(name: str, where: str) -> None:
-    """Refuse a column name PyHive cannot quote (a backtick) or resolve (a dot).
+    """Refuse a column name PyHive cannot resolve: one with a dot.
 
-    PyHive's compiler splits a quoted name on dots and does not double
-    backticks, so such a name would read the wrong column or fail with a
-    parse error deep in Spark; this says why up front.
+    PyHive's compiler counts the dots of a rendered column to strip its
+    table, so a dotted name would lose its qualifier or fail with a parse
+    error deep in Spark; this says why up front. (Backticks and quotes are
+    quoted properly once :func:`prepare_engine` fixed PyHive's escaping.)
 
     Raises
     ------
     drift.errors.SourceError
         Naming the column and the character.
     """
-    for char, why in (("`", "a backtick"), (".", "a dot")):
+    for char, why in ((".", "a dot"),):
         if char in name:
             raise SourceError(
                 f"column {name!r} in {where} contains {why}, which the Spark (PyHive) dialect "
                 "cannot quote; rename it, or read it through `query:` with an alias "
                 "(SELECT `odd``name` AS odd_name ...)"
             )
+
+
+def spark_tables(conn: sa.Connection, schema: str | None) -> list[str]:
+    """The tables (and views) of ``schema``, or of the session's database, in Spark.
+
+    PyHive's ``get_table_names()`` returns the namespace column of ``SHOW
+    TABLES`` instead of the names; the names are its ``tableName`` column.
+    """
+    where = "" if schema is None else " IN " + conn.dialect.identifier_preparer.quote(schema)
+    result = conn.execute(sa.text(f"SHOW TABLES{where}"))
+    names = list(result.keys())
+    column = names.index("tableName") if "tableName" in names else min(1, len(names) - 1)
+    return sorted(str(row[column]) for row in result)
 
 
 def prepare_engine(engine: sa.Engine) -> None:
@@ -103,4 +127,10 @@ def prepare_engine(engine: sa.Engine) -> None:
         text = trim_error(_server_message(context.original_exception))
         return SourceError(f"Spark SQL failed: {text}")
 
+    # PyHive quotes names in backticks but escapes the double quote (SQLAlchemy's
+    # default) instead of the backtick: `x"y` came out as `x""y`, and `x`y` unquoted.
+    # Spark doubles a backtick inside a quoted name.
+    preparer = engine.dialect.identifier_preparer
+    preparer.escape_quote, preparer.escape_to_quote = "`", "``"
+    preparer._strings = {}  # its cache of names quoted the old way
     engine._drift_spark_ready = True  # type: ignore[attr-defined]

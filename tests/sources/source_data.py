@@ -41,11 +41,11 @@ class Events:
 
 
 def has_nan(backend: str) -> bool:
-    return backend in ("postgresql", "duckdb")
+    return backend in ("postgresql", "duckdb", "spark")
 
 
 def has_inf(backend: str) -> bool:
-    return backend in ("postgresql", "duckdb", "sqlite")
+    return backend in ("postgresql", "duckdb", "sqlite", "spark")
 
 
 def make_rows(backend: str, n: int = 600, seed: int = 7) -> list[dict[str, Any]]:
