@@ -1,0 +1,421 @@
+"""Benchmark: Spark SQL histograms, one window and a 115-window backfill (issue 17).
+
+Starts its own Spark Thrift server (``tests/spark_server.py``'s ``start()``),
+writes ``--rows`` rows (default 10,000,000) of Parquet with pyarrow in
+chunks of at most 1,000,000 rows (a naive UTC timestamp spread over 120
+days in time order, a float ``amount`` with 2% NULL and 1% NaN, a string
+``category`` of 12 values with 3% NULL) into the server's work folder, and
+loads it with ``CREATE TABLE events USING parquet LOCATION``. A 10-bin
+quantile binning of ``amount`` and the categories of ``category`` are
+fitted on the first 7 days (once, untimed), then:
+
+(a) one window (the first 115 days, so the same rows as (b)):
+    ``SqlSource.histograms`` (what ``drift run`` sends for a live window)
+    against hand-written Spark SQL returning the same counts;
+(b) 115 daily windows: ``SqlSource.window_histograms`` over 116 bounds
+    (what ``drift.run.backfill`` uses) against hand-written SQL grouped by
+    the window index.
+
+Every contestant runs once untimed (its counts are asserted equal to
+ours), then ``--repeats`` times, the contestants interleaved; the table
+shows medians and each median over the fastest hand-written one's. Prints
+the tables and writes nothing else (the Parquet files live in the server's
+work folder, removed when it stops). ``--show-sql`` also prints the
+statements our two calls send. Usage:
+``.venv/bin/python bench/bench_spark.py [--rows N] [--repeats R] [--show-sql]``.
+"""
+
+# The hand-written contestants are SQL text by design; every name and literal
+# in it is the benchmark's own (its table, columns, fitted cuts), no input.
+# ruff: noqa: S608
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import os
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+import sqlalchemy as sa
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+from spark_server import load_parquet, start
+
+T0 = datetime(2024, 1, 1, tzinfo=UTC)
+SPAN_DAYS = 120
+DAYS = 115
+BOUNDS = [T0 + timedelta(days=d) for d in range(DAYS + 1)]
+CHUNK = 1_000_000
+CATEGORIES = [f"c{i:02d}" for i in range(12)]
+DAY_MICROS = 86_400_000_000
+ORIGIN_MICROS = int(T0.timestamp()) * 1_000_000
+
+Counts = dict[str, list[int]]  # feature -> [bin counts..., missing]
+
+
+# --- data ---------------------------------------------------------------------
+
+
+def write_parquet(folder: Path, rows: int) -> None:
+    """``rows`` rows in files of at most ``CHUNK`` rows, each a slice of the time span."""
+    rng = np.random.default_rng(17)
+    folder.mkdir(parents=True)
+    weights = 1.0 / np.arange(1, len(CATEGORIES) + 1)
+    weights /= weights.sum()
+    span = SPAN_DAYS * DAY_MICROS
+    start_us = ORIGIN_MICROS
+    chunks = max(1, -(-rows // CHUNK))
+    for i in range(chunks):
+        n = rows // chunks + (1 if i < rows % chunks else 0)
+        lo, hi = span * i // chunks, span * (i + 1) // chunks
+        ts = np.sort(rng.integers(lo, hi, size=n)) + start_us
+        day = (ts - start_us) / DAY_MICROS
+        amount = rng.normal(50 + 0.05 * day, 20)  # a slow drift of the mean
+        amount[rng.random(n) < 0.01] = np.nan
+        amount_null = rng.random(n) < 0.02
+        category = np.asarray(CATEGORIES, dtype=object)[rng.choice(len(CATEGORIES), n, p=weights)]
+        category_null = rng.random(n) < 0.03
+        table = pa.table(
+            {
+                "ts": pa.array(ts, pa.timestamp("us")),
+                "amount": pa.array(amount, pa.float64(), mask=amount_null),
+                "category": pa.array(category, pa.string(), mask=category_null),
+            }
+        )
+        pq.write_table(table, folder / f"part-{i:04d}.parquet")
+        del table, ts, amount, category
+
+
+# --- the SQL pieces -------------------------------------------------------------
+
+
+def _ts(value: datetime) -> str:
+    return f"TIMESTAMP_NTZ '{value.astimezone(UTC).replace(tzinfo=None).isoformat(sep=' ')}'"
+
+
+WHERE = f"ts >= {_ts(BOUNDS[0])} AND ts < {_ts(BOUNDS[-1])}"
+AMOUNT_MISSING = "(amount IS NULL OR isnan(amount))"
+
+
+def _num(c: float) -> str:
+    return f"CAST({c!r} AS DOUBLE)"
+
+
+def _count(condition: str) -> str:
+    return f"count_if({condition})"
+
+
+def _sum_case(condition: str) -> str:
+    return f"sum(CASE WHEN {condition} THEN 1 ELSE 0 END)"
+
+
+def _case_tree(cuts: list[float], lo: int = 0, hi: int | None = None) -> str:
+    """The bin index of ``amount`` by a balanced tree of comparisons (log2(k) a row)."""
+    hi = len(cuts) if hi is None else hi  # bins lo..hi
+    if lo == hi:
+        return str(lo)
+    mid = (lo + hi) // 2
+    return (
+        f"CASE WHEN amount < {_num(cuts[mid])} THEN {_case_tree(cuts, lo, mid)} "
+        f"ELSE {_case_tree(cuts, mid + 1, hi)} END"
+    )
+
+
+def _bin_index(cuts: list[float]) -> str:
+    return f"CASE WHEN {AMOUNT_MISSING} THEN -1 ELSE {_case_tree(cuts)} END"
+
+
+def _day_index() -> str:
+    return f"(unix_micros(CAST(ts AS TIMESTAMP)) - {ORIGIN_MICROS}) DIV {DAY_MICROS}"
+
+
+def _running_columns(cuts: list[float], cats: list[str], agg: Callable[[str], str]) -> list[str]:
+    """Missing count, ``#(x < c)`` per cut; category missing, one count per category."""
+    columns = [agg(AMOUNT_MISSING), *(agg(f"amount < {_num(c)}") for c in cuts)]
+    columns.append(agg("category IS NULL"))
+    columns += [agg(f"category = '{v}'") for v in cats]
+    return columns
+
+
+def _range_columns(cuts: list[float], cats: list[str]) -> list[str]:
+    """One count per bin, ``NOT missing AND lo <= x < hi``."""
+    present = f"NOT {AMOUNT_MISSING}"
+    conds = [f"{present} AND amount < {_num(cuts[0])}"]
+    conds += [
+        f"{present} AND amount >= {_num(a)} AND amount < {_num(b)}"
+        for a, b in itertools.pairwise(cuts)
+    ]
+    conds += [f"{present} AND amount >= {_num(cuts[-1])}", AMOUNT_MISSING]
+    conds += [f"category = '{v}'" for v in cats]
+    conds.append("category IS NULL")
+    return [_sum_case(c) for c in conds]
+
+
+def _decode_running(row: Any, cuts: list[float], cats: list[str]) -> Counts:
+    rows = int(row[0])
+    values = [int(v or 0) for v in row[1:]]
+    k = len(cuts)
+    missing, below = values[0], values[1 : 1 + k]
+    amount = [b - a for a, b in itertools.pairwise([0, *below, rows - missing])]
+    cat_missing = values[1 + k]
+    per = values[2 + k : 2 + k + len(cats)]
+    other = rows - cat_missing - sum(per)
+    return {"amount": [*amount, missing], "category": [*per, other, cat_missing]}
+
+
+def _decode_ranges(row: Any, cuts: list[float], cats: list[str]) -> Counts:
+    values = [int(v or 0) for v in row]
+    k = len(cuts) + 1
+    per, cat_missing = values[k + 1 : k + 1 + len(cats)], values[k + 1 + len(cats)]
+    return {
+        "amount": values[: k + 1],
+        "category": [*per, 0, cat_missing],  # every value is a fitted category here
+    }
+
+
+def _decode_groups(pairs: list[tuple[int, Any, int]], cuts: list[float], cats: list[str]) -> Counts:
+    """Counts from ``(bin index or -1, category, n)`` groups."""
+    k = len(cuts) + 1
+    amount, category = [0] * (k + 1), [0] * (len(cats) + 2)
+    where = {v: i for i, v in enumerate(cats)}
+    for b, cat, n in pairs:
+        amount[k if int(b) < 0 else int(b)] += int(n)
+        slot = len(cats) + 1 if cat is None else where.get(str(cat), len(cats))
+        category[slot] += int(n)
+    return {"amount": amount, "category": category}
+
+
+# --- contestants ------------------------------------------------------------------
+
+
+def _ours_counts(hists: Any) -> Counts:
+    return {f: [*map(int, h.counts), int(h.missing)] for f, h in hists.items()}
+
+
+def one_window_contestants(
+    engine: sa.Engine, src: Any, binnings: Any, cuts: list[float], cats: list[str]
+) -> dict[str, Callable[[], Counts]]:
+    def select_one(columns: list[str]) -> Any:
+        with engine.connect() as conn:
+            return conn.execute(
+                sa.text(f"SELECT {', '.join(columns)} FROM events WHERE {WHERE}")
+            ).one()
+
+    def running(agg: Callable[[str], str]) -> Callable[[], Counts]:
+        return lambda: _decode_running(
+            select_one(["count(*)", *_running_columns(cuts, cats, agg)]), cuts, cats
+        )
+
+    def group_by() -> Counts:
+        query = (
+            f"SELECT {_bin_index(cuts)} AS b, category, count(*) FROM events "
+            f"WHERE {WHERE} GROUP BY 1, 2"
+        )
+        with engine.connect() as conn:
+            pairs = [(b, c, n) for b, c, n in conn.execute(sa.text(query))]
+        return _decode_groups(pairs, cuts, cats)
+
+    from drift.stats.binning import NumericBinning
+
+    unranged = {
+        f: NumericBinning(b.cuts) if isinstance(b, NumericBinning) else b
+        for f, b in binnings.items()
+    }
+    return {
+        "ours: SqlSource.histograms": lambda: _ours_counts(
+            src.histograms(binnings, BOUNDS[0], BOUNDS[-1])
+        ),
+        "ours, binning without reference range (diagnostic)": lambda: _ours_counts(
+            src.histograms(unranged, BOUNDS[0], BOUNDS[-1])
+        ),
+        "SQL: running counts sum(CASE WHEN x < c THEN 1 ELSE 0 END)": running(_sum_case),
+        "SQL: running counts count_if(x < c)": running(_count),
+        "SQL: sum(CASE WHEN NOT missing AND lo <= x < hi ...) per bin": lambda: _decode_ranges(
+            select_one(_range_columns(cuts, cats)), cuts, cats
+        ),
+        "SQL: GROUP BY (CASE-tree bin index, category)": group_by,
+    }
+
+
+def backfill_contestants(
+    engine: sa.Engine, src: Any, binnings: Any, cuts: list[float], cats: list[str]
+) -> dict[str, Callable[[], list[Counts]]]:
+    def by_window(key: str, agg: Callable[[str], str]) -> Callable[[], list[Counts]]:
+        def run() -> list[Counts]:
+            columns = ["count(*)", *_running_columns(cuts, cats, agg)]
+            query = f"SELECT {key} AS w, {', '.join(columns)} FROM events WHERE {WHERE} GROUP BY 1"
+            out: list[Counts] = [_decode_running([0] * len(columns), cuts, cats)] * DAYS
+            with engine.connect() as conn:
+                for row in conn.execute(sa.text(query)):
+                    out[int(row[0])] = _decode_running(row[1:], cuts, cats)
+            return out
+
+        return run
+
+    def grouped(key: str) -> Callable[[], list[Counts]]:
+        def run() -> list[Counts]:
+            query = (
+                f"SELECT {key} AS w, {_bin_index(cuts)} AS b, category, count(*) FROM events "
+                f"WHERE {WHERE} GROUP BY 1, 2, 3"
+            )
+            pairs: list[list[tuple[int, Any, int]]] = [[] for _ in range(DAYS)]
+            with engine.connect() as conn:
+                for w, b, c, n in conn.execute(sa.text(query)):
+                    pairs[int(w)].append((b, c, n))
+            return [_decode_groups(p, cuts, cats) for p in pairs]
+
+        return run
+
+    day = _day_index()
+    datediff = f"datediff(ts, DATE '{BOUNDS[0].date().isoformat()}')"
+    return {
+        f"ours: SqlSource.window_histograms, {DAYS + 1} bounds": lambda: [
+            _ours_counts(h) for h in src.window_histograms(binnings, BOUNDS)
+        ],
+        "SQL: GROUP BY DIV window index, sum(CASE WHEN x < c ...)": by_window(day, _sum_case),
+        "SQL: GROUP BY DIV window index, count_if(x < c)": by_window(day, _count),
+        "SQL: GROUP BY (DIV window index, CASE-tree bin, category)": grouped(day),
+        "SQL: GROUP BY datediff(ts, day 0), count_if(x < c) (whole days only)": by_window(
+            datediff, _count
+        ),
+    }
+
+
+# --- timing -----------------------------------------------------------------------
+
+
+def measure(
+    contestants: dict[str, Callable[[], Any]], repeats: int
+) -> tuple[dict[str, list[float]], dict[str, Any]]:
+    """One untimed run each (its result kept), then ``repeats`` timed rounds, interleaved."""
+    results = {name: run() for name, run in contestants.items()}
+    times: dict[str, list[float]] = {name: [] for name in contestants}
+    for _ in range(repeats):
+        for name, run in contestants.items():
+            began = time.perf_counter()
+            run()
+            times[name].append(time.perf_counter() - began)
+    return times, results
+
+
+def table(title: str, times: dict[str, list[float]]) -> None:
+    medians = {name: statistics.median(t) for name, t in times.items()}
+    hand = {n: m for n, m in medians.items() if n.startswith("SQL")}
+    fastest = min(hand, key=lambda n: hand[n])
+    ours = next(iter(medians))
+    print(f"\n{title}\n")
+    print("| contestant | median s | min s | max s | vs fastest hand-written |")
+    print("|---|---:|---:|---:|---:|")
+    for name, t in times.items():
+        print(
+            f"| {name} | {medians[name]:.2f} | {min(t):.2f} | {max(t):.2f} | "
+            f"{medians[name] / hand[fastest]:.2f} |"
+        )
+    ratio = medians[ours] / hand[fastest]
+    verdict = "met" if ratio <= 1.3 else "NOT met"
+    print(f"\nours / fastest hand-written ({fastest}): {ratio:.2f}x (goal <= 1.3: {verdict})")
+
+
+def capture_sql(engine: sa.Engine, call: Callable[[], Any]) -> list[str]:
+    statements: list[str] = []
+
+    def grab(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        statements.append(statement)
+
+    sa.event.listen(engine, "before_cursor_execute", grab)
+    try:
+        call()
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", grab)
+    return statements
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=10_000_000)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--show-sql", action="store_true", help="print the SQL ours sends")
+    args = parser.parse_args()
+
+    from drift.config import FeatureConfig
+    from drift.sources import SqlSource
+    from drift.stats.binning import CategoricalBinning, NumericBinning
+
+    began = time.perf_counter()
+    server = start()
+    engine = server.engine()
+    try:
+        print(f"Spark Thrift server up in {time.perf_counter() - began:.1f} s ({os.cpu_count()} "
+              f"cpus, load {os.getloadavg()[0]:.1f})")  # fmt: skip
+        began = time.perf_counter()
+        folder = server.work / "events"
+        write_parquet(folder, args.rows)
+        load_parquet(engine, "events", folder)
+        with engine.connect() as conn:
+            n = conn.execute(sa.text("SELECT count(*) FROM events")).scalar_one()
+            kinds = {r[0]: r[1] for r in conn.execute(sa.text("DESCRIBE events"))}
+        assert n == args.rows, (n, args.rows)
+        print(f"wrote and loaded {n:,} rows in {time.perf_counter() - began:.1f} s; {kinds}")
+
+        src = SqlSource(engine, table="events", timestamp="ts")
+        began = time.perf_counter()
+        binnings = src.fit(
+            [
+                FeatureConfig(name="amount", kind="numeric", bins=10),
+                FeatureConfig(name="category", kind="categorical"),
+            ],
+            BOUNDS[0],
+            BOUNDS[7],
+        )
+        print(f"fitted on 7 days in {time.perf_counter() - began:.1f} s (untimed below)")
+        numeric, categorical = binnings["amount"], binnings["category"]
+        assert isinstance(numeric, NumericBinning) and isinstance(categorical, CategoricalBinning)
+        cuts, cats = list(numeric.cuts), list(categorical.categories)
+        assert sorted(cats) == CATEGORIES, cats
+
+        if args.show_sql:
+            for what, call in (
+                ("histograms", lambda: src.histograms(binnings, BOUNDS[0], BOUNDS[-1])),
+                ("window_histograms", lambda: list(src.window_histograms(binnings, BOUNDS))),
+            ):
+                for statement in capture_sql(engine, call):
+                    print(f"\n-- ours, {what}:\n{statement}")
+
+        one = one_window_contestants(engine, src, binnings, cuts, cats)
+        times, results = measure(one, args.repeats)
+        reference = one_reference = next(iter(results.values()))
+        for name, counts in results.items():
+            assert counts == reference, (name, counts, reference)
+        table(
+            f"(a) one window, {DAYS} days = {reference_rows(reference):,} rows, "
+            f"10-bin numeric + {len(cats)}-category features, median of {args.repeats}",
+            times,
+        )
+
+        many = backfill_contestants(engine, src, binnings, cuts, cats)
+        times, results = measure(many, args.repeats)
+        reference = next(iter(results.values()))
+        for name, counts in results.items():
+            assert counts == reference, name
+        assert sum(reference_rows(w) for w in reference) == reference_rows(one_reference)
+        table(f"(b) backfill, {DAYS} daily windows, median of {args.repeats}", times)
+    finally:
+        engine.dispose()
+        server.stop()
+
+
+def reference_rows(counts: Counts) -> int:
+    return sum(counts["amount"])
+
+
+if __name__ == "__main__":
+    main()
