@@ -11,6 +11,7 @@ otherwise it is skipped with a message saying how to start it.
 from __future__ import annotations
 
 import os
+import socket
 import sys
 import uuid
 from collections.abc import Iterator
@@ -60,6 +61,23 @@ def _unreachable(backend: str, exc: Exception) -> None:
 
 def _unique(prefix: str = "t") -> str:
     return f"{prefix}_{uuid.uuid4().hex[:12]}"
+
+
+@pytest.fixture
+def receiver() -> Iterator[Any]:
+    """A real HTTP server taking Apprise ``json://`` posts on ``/hook``."""
+    from pytest_httpserver import HTTPServer
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = int(sock.getsockname()[1])
+    server = HTTPServer(host="127.0.0.1", port=port)
+    server.expect_request("/hook", method="POST").respond_with_data("ok")
+    server.start()
+    yield server
+    server.clear()
+    if server.is_running():
+        server.stop()
 
 
 @pytest.fixture(params=BACKENDS)
