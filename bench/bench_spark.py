@@ -224,6 +224,24 @@ def one_window_contestants(
             pairs = [(b, c, n) for b, c, n in conn.execute(sa.text(query))]
         return _decode_groups(pairs, cuts, cats)
 
+    def grouping_sets() -> Counts:
+        # One hash aggregate over each row once per feature (Spark's Expand): the
+        # grouped shape that scales to many features, unlike the joint GROUP BY.
+        query = (
+            f"SELECT b, category, grouping_id(b, category) AS g, count(*) FROM "
+            f"(SELECT {_bin_index(cuts)} AS b, category FROM events WHERE {WHERE}) AS s "
+            "GROUP BY GROUPING SETS ((b), (category))"
+        )
+        with engine.connect() as conn:
+            rows = list(conn.execute(sa.text(query)))
+        k = len(cuts) + 1
+        numeric = [(b, cats[0], n) for b, _c, g, n in rows if g == 1]
+        categorical = [(0, c, n) for _b, c, g, n in rows if g == 2]
+        counts = _decode_groups(numeric, cuts, cats)
+        counts["category"] = _decode_groups(categorical, cuts, cats)["category"]
+        assert sum(counts["amount"]) == sum(counts["category"]), k
+        return counts
+
     from drift.stats.binning import NumericBinning
 
     unranged = {
@@ -243,6 +261,7 @@ def one_window_contestants(
             select_one(_range_columns(cuts, cats)), cuts, cats
         ),
         "SQL: GROUP BY (CASE-tree bin index, category)": group_by,
+        "SQL: GROUPING SETS ((CASE-tree bin index), (category))": grouping_sets,
     }
 
 
