@@ -69,10 +69,6 @@ class BaselineIn(_In):
     note: Note
 
 
-def _utc(value: datetime) -> datetime:
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
 @router.post("/monitors/{name}/alerts/{alert_id}/acknowledge", status_code=201)
 def acknowledge(
     request: Request,
@@ -109,7 +105,7 @@ def accept_baseline(
     """Accept ``[start, end)`` as the new baseline of ``name`` (or of ``feature``)."""
     check_csrf(request, viewer, name, "accept-baseline", csrf)
     row = store.accept_baseline(
-        name, feature=body.feature, start=_utc(body.start), end=_utc(body.end),
+        name, feature=body.feature, start=body.start, end=body.end,
         actor=viewer.name, note=body.note,
     )  # fmt: skip
     return action_out(row)

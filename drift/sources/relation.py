@@ -101,6 +101,13 @@ def _declared(conn: sa.Connection, table: str, schema: str | None) -> sa.Table:
     return sa.Table(table, sa.MetaData(), *(sa.Column(k) for k in keys), schema=schema)
 
 
+def _not_found(description: str, schema: str | None, names: list[str]) -> SourceError:
+    return SourceError(
+        f"{description} not found; the {'schema' if schema else 'database'} has "
+        f"{', '.join(map(repr, names)) or 'no tables'}"
+    )
+
+
 def open_relation(
     conn: sa.Connection, *, table: str | None, schema: str | None, query: str | None
 ) -> Relation:
@@ -114,23 +121,16 @@ def open_relation(
     spark = conn.dialect.name in SPARK_DIALECTS
     if table is not None:
         description = f"table {f'{schema}.' if schema else ''}{table}"
+        if spark and table not in (tables := spark_tables(conn, schema)):
+            raise _not_found(description, schema, tables)  # PyHive: a bare OperationalError
         try:
-            if spark and table not in spark_tables(conn, schema):
-                raise sa.exc.NoSuchTableError(table)  # PyHive raises a bare OperationalError
             if conn.dialect.name == "duckdb":
                 reflected = _declared(conn, table, schema)
             else:
                 reflected = _reflected(conn, table, schema)
         except sa.exc.NoSuchTableError:
-            names = (
-                spark_tables(conn, schema)
-                if spark
-                else sa.inspect(conn).get_table_names(schema=schema)
-            )
-            raise SourceError(
-                f"{description} not found; the {'schema' if schema else 'database'} has "
-                f"{', '.join(map(repr, names)) or 'no tables'}"
-            ) from None
+            names = sa.inspect(conn).get_table_names(schema=schema)
+            raise _not_found(description, schema, names) from None
         return Relation(reflected, description, _sample(conn, reflected), spark)
     assert query is not None
     text = sa.text(_escape_colons(query))
