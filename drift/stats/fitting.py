@@ -18,6 +18,9 @@ from drift.stats.checks import positive_int
 from drift.stats.tokens import TOKENIZERS, tokenize
 from drift.stats.values import as_float_values, as_label_values, merge_by_string
 
+#: The largest finite float: a constant column there has no bin edge above it.
+_LARGEST = float(np.finfo(np.float64).max)
+
 STRATEGIES = ("quantile", "uniform")
 
 
@@ -106,6 +109,8 @@ def fit_numeric(
         )
     low, high = float(finite.min()), float(finite.max())
     if low == high:
+        if low == _LARGEST:  # no finite float above it: the bin ends at it instead
+            return NumericBinning((float(np.nextafter(low, -np.inf)), low), low=low, high=high)
         return NumericBinning((low, float(np.nextafter(low, np.inf))), low=low, high=high)
     if n_bins == 1:
         return NumericBinning((), low=low, high=high)

@@ -48,6 +48,17 @@ def test_constant_reference_gets_below_equal_above_bins() -> None:
     assert h.counts.tolist() == [1, 2, 1]
 
 
+@pytest.mark.parametrize("strategy", ["quantile", "uniform"])
+def test_a_constant_reference_at_the_largest_float_gets_finite_cuts(strategy: str) -> None:
+    """No finite float lies above it (found by test_fuzz): the equal bin ends at it instead."""
+    top = float(np.finfo(np.float64).max)
+    with np.errstate(all="raise"):
+        binning = fit_numeric([top] * 5, strategy=strategy)
+    assert all(np.isfinite(binning.cuts)) and len(binning.cuts) == 2
+    h = histogram(binning, [0.0, top, top, float("inf")])
+    assert h.counts.tolist() == [1, 0, 3]  # the constant, and anything above, in the top bin
+
+
 def test_uniform_strategy_cuts_equal_widths() -> None:
     assert fit_numeric([0.0, 10.0, 5.0], bins=5, strategy="uniform").cuts == (2, 4, 6, 8)
 
