@@ -444,3 +444,15 @@ def test_model_round_trips_through_json() -> None:
     data = monitor.model_dump(mode="json", by_alias=True, exclude_none=True)
     assert data["window"] == "1w" and data["reference"]["season"] == "1w"
     assert MonitorConfig.model_validate(data) == monitor
+
+
+@pytest.mark.parametrize("value", [False, True, 0, 3600, 1.5, [], {}])
+def test_a_window_that_is_not_a_duration_string_is_refused(value: Any) -> None:
+    """Found by test_fuzz: ``window: false`` was read as a zero-second window."""
+    message = error_of(with_(window=value))
+    assert "window" in message and "must be a duration such as 30m, 1h or 7d" in message
+
+
+def test_a_window_given_as_a_timedelta_must_be_positive() -> None:
+    assert parse_monitor(with_(window=timedelta(hours=2))).window == timedelta(hours=2)
+    assert "must be a positive duration" in error_of(with_(window=timedelta(0)))

@@ -17,7 +17,12 @@ __all__ = ["Duration", "Instant", "MonitorName", "Query", "check_query"]
 def _to_duration(value: object) -> object:
     if isinstance(value, str):
         return parse_duration(value)
-    return value
+    if isinstance(value, timedelta):
+        if value <= timedelta(0):
+            raise ValueError(f"must be a positive duration, got {value}")
+        return value
+    # Not pydantic's number-of-seconds reading: `window: false` would be a zero window.
+    raise ValueError(f"must be a duration such as 30m, 1h or 7d, got {value!r}")
 
 
 def _to_utc(value: object) -> object:
