@@ -24,6 +24,7 @@ from drift.config.options import (
     SmoothingConfig,
     ThresholdsConfig,
 )
+from drift.config.slices import PairConfig, SegmentConfig
 from drift.config.tokenizer_files import load_tokenizer
 
 __all__ = [
@@ -32,7 +33,9 @@ __all__ = [
     "FeatureConfig",
     "FeatureKind",
     "MonitorConfig",
+    "PairConfig",
     "ReferenceConfig",
+    "SegmentConfig",
     "SmoothingConfig",
     "SourceConfig",
     "ThresholdsConfig",
@@ -283,6 +286,10 @@ class MonitorConfig(ConfigModel):
     """Notification channels."""
     pushdown: bool = True
     """Count bins inside the database; ``false`` streams rows and bins in Python."""
+    segments: tuple[SegmentConfig, ...] = ()
+    """Columns whose segments every feature is also scored in (``column``, ``top_k``...)."""
+    pairs: tuple[PairConfig, ...] = ()
+    """Pairs of features whose joint distribution is scored (``[x, y]``)."""
 
     @model_validator(mode="after")
     def _consistent(self) -> MonitorConfig:
@@ -300,11 +307,36 @@ class MonitorConfig(ConfigModel):
                 seen.add(feature.name)
             if not self.features:
                 raise ValueError("features: list at least one feature, or omit the key")
+        self._check_slices()
         if self.thresholds.metric not in self.metrics:
             raise ValueError(
                 f"thresholds.metric: {self.thresholds.metric!r} is not in metrics {self.metrics}"
             )
         return self
+
+    def _check_slices(self) -> None:
+        named = {f.name: f for f in self.features or ()}
+        for i, segment in enumerate(self.segments):
+            if self.timestamp in segment.columns:
+                raise ValueError(f"segments[{i}]: {self.timestamp!r} is the timestamp column")
+        if len({s.columns for s in self.segments}) != len(self.segments):
+            raise ValueError("segments: the same columns are listed twice")
+        for i, pair in enumerate(self.pairs):
+            for column in pair.columns:
+                if column == self.timestamp:
+                    raise ValueError(f"pairs[{i}]: {column!r} is the timestamp column")
+                feature = named.get(column)
+                if self.features is not None and feature is None:
+                    raise ValueError(f"pairs[{i}]: {column!r} is not one of the features")
+                if feature is not None and feature.kind == "text":
+                    raise ValueError(
+                        f"pairs[{i}]: {column!r} is a text feature; pair numeric "
+                        "or categorical features"
+                    )
+            if pair.name in named:
+                raise ValueError(f"pairs[{i}]: {pair.name!r} is also a feature's name")
+        if len({p.columns for p in self.pairs}) != len(self.pairs):
+            raise ValueError("pairs: the same pair is listed twice")
 
     @property
     def window_length(self) -> timedelta | None:
@@ -318,6 +350,9 @@ class MonitorConfig(ConfigModel):
         for f in self.features or ():
             if f.name == feature and f.thresholds is not None:
                 return f.thresholds
+        for p in self.pairs:
+            if p.name == feature and p.thresholds is not None:
+                return p.thresholds
         return self.thresholds
 
 

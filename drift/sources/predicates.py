@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.sql.elements import ColumnElement
 
 from drift.sources.dialects import Dialect
-from drift.stats.binning import Binning, CategoricalBinning, NumericBinning
+from drift.stats.binning import Binning, CategoricalBinning, NumericBinning, PairBinning
 
 
 def is_number_column(column: ColumnElement[Any], sample: Any) -> bool:
@@ -58,6 +58,13 @@ class Target:
     name: str
     value: ColumnElement[Any]
     is_missing: ColumnElement[bool]
+    parts: tuple[Target, Target] | None = None
+    """For a pair feature, the targets of its ``x`` and ``y`` columns."""
+
+
+def pair_target(name: str, x: Target, y: Target) -> Target:
+    """The target of a pair: missing when either column is (its ``value`` is unused)."""
+    return Target(name, x.value, sa.or_(x.is_missing, y.is_missing), (x, y))
 
 
 def numeric_bins(target: Target, binning: NumericBinning) -> list[ColumnElement[bool]]:
@@ -99,8 +106,22 @@ def categorical_bins(target: Target, binning: CategoricalBinning) -> list[Column
     return conditions
 
 
+def pair_bins(target: Target, binning: PairBinning) -> list[ColumnElement[bool]]:
+    """One condition per cell of a pair, row-major (``x`` outer): both bins' conditions."""
+    if target.parts is None:
+        raise TypeError(f"{target.name!r} is a pair, but its target has no parts")
+    tx, ty = target.parts
+    return [
+        sa.and_(cx, cy)
+        for cx in bin_conditions(tx, binning.x)
+        for cy in bin_conditions(ty, binning.y)
+    ]
+
+
 def bin_conditions(target: Target, binning: Binning) -> list[ColumnElement[bool]]:
-    """The per-bin conditions of a numeric or categorical binning."""
+    """The per-bin conditions of a numeric, categorical or pair binning."""
+    if isinstance(binning, PairBinning):
+        return pair_bins(target, binning)
     if isinstance(binning, NumericBinning):
         return numeric_bins(target, binning)
     if isinstance(binning, CategoricalBinning):

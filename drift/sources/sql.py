@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
 
@@ -13,7 +12,7 @@ from drift.config import FeatureConfig
 from drift.config.kinds import Inferred
 from drift.errors import SourceError
 from drift.sources.dialects import dialect_of
-from drift.sources.predicates import Target, is_number_column, missing
+from drift.sources.predicates import Target, is_number_column, missing, pair_target
 from drift.sources.pushdown import count_bins, top_values
 from drift.sources.quantiles import NumericFit, fit_binnings
 from drift.sources.relation import (
@@ -28,14 +27,8 @@ from drift.sources.streaming import CHUNK_SIZE, fit_vocabulary, stream_histogram
 from drift.sources.text_moments import document_moments
 from drift.sources.text_pushdown import count_tokens_sql, fit_vocabulary_sql, supported
 from drift.sources.token_tally import token_shape
-from drift.sources.windowed import (
-    arithmetic_index,
-    count_bins_by_window,
-    date_bin_supported,
-    window_index,
-    windows_per_query,
-)
-from drift.stats.binning import Binning, CategoricalBinning, Kind, TokenBinning
+from drift.sources.window_reads import window_histograms
+from drift.stats.binning import Binning, CategoricalBinning, Kind, PairBinning, TokenBinning
 from drift.stats.documents import DocumentMoments
 from drift.stats.histogram import Histogram
 
@@ -59,6 +52,10 @@ class SqlSource:
         ``False`` rows are streamed and binned in Python.
     chunk_size : int, optional
         Rows per chunk when streaming.
+    pairs : mapping of str to (str, str), optional
+        The columns ``(x, y)`` of each pair feature (a
+        :class:`~drift.stats.binning.PairBinning`), by its name; pairs are
+        always counted in the database.
 
     Notes
     -----
@@ -77,6 +74,7 @@ class SqlSource:
         timestamp: str | None,
         pushdown: bool = True,
         chunk_size: int = CHUNK_SIZE,
+        pairs: Mapping[str, tuple[str, str]] | None = None,
     ) -> None:
         if (table is None) == (query is None):
             raise ValueError("Give exactly one of `table` or `query`.")
@@ -87,11 +85,13 @@ class SqlSource:
         self.timestamp = timestamp
         self.pushdown = pushdown
         self.chunk_size = chunk_size
+        self.pairs = dict(pairs or {})
         self.dialect = dialect_of(engine)
         self._relation: Relation | None = None
         self._style: TimestampStyle | None = None
 
-    def _open(self, conn: sa.Connection) -> Relation:
+    def relation(self, conn: sa.Connection) -> Relation:
+        """The table or query, reflected once (with its timestamp's style)."""
         if self._relation is None:
             relation = open_relation(conn, table=self.table, schema=self.schema, query=self.query)
             if self.timestamp is not None:
@@ -100,9 +100,15 @@ class SqlSource:
             self._relation = relation
         return self._relation
 
-    def _where(
+    @property
+    def timestamp_style(self) -> TimestampStyle | None:
+        """How the timestamp column holds instants, once :meth:`relation` has run."""
+        return self._style
+
+    def window_filter(
         self, relation: Relation, start: datetime | None, end: datetime | None
     ) -> ColumnElement[bool]:
+        """``start <= timestamp < end`` in the column's own terms; ``None`` leaves a side open."""
         if start is None and end is None:
             return sa.true()
         if self.timestamp is None or self._style is None:
@@ -115,7 +121,8 @@ class SqlSource:
         column = relation.column(self.timestamp)
         return window_clause(column, self._style, self.dialect, start, end)
 
-    def _target(self, relation: Relation, name: str, kind: Kind) -> Target:
+    def target(self, relation: Relation, name: str, kind: Kind) -> Target:
+        """Column ``name`` ready to be binned as ``kind`` (a string cast for categories)."""
         column = relation.column(name)
         number = is_number_column(column, relation.sample(name))
         untyped = isinstance(column.type, sa.types.NullType)
@@ -133,6 +140,17 @@ class SqlSource:
         value = self.dialect.as_string(column) if kind == "categorical" else column
         return Target(name, value, is_missing)
 
+    def binned_target(self, relation: Relation, name: str, binning: Binning) -> Target:
+        """:meth:`target` for ``binning``'s kind; a pair's target holds its two columns'."""
+        if not isinstance(binning, PairBinning):
+            return self.target(relation, name, binning.kind)
+        if name not in self.pairs:
+            raise SourceError(f"{name!r} is a pair, but the source was not told its columns")
+        x, y = self.pairs[name]
+        return pair_target(
+            name, self.target(relation, x, binning.x.kind), self.target(relation, y, binning.y.kind)
+        )
+
     def _text_pushable(self, relation: Relation, name: str, binning: TokenBinning) -> bool:
         return supported(self.dialect, relation.column(name), relation.sample(name), binning)
 
@@ -143,7 +161,7 @@ class SqlSource:
         dates, binary data), with the reason.
         """
         with self.engine.connect() as conn:
-            relation = self._open(conn)
+            relation = self.relation(conn)
             return {
                 c.name: infer_kind(c, relation.samples.get(c.name, []))
                 for c in relation.selectable.c
@@ -172,7 +190,7 @@ class SqlSource:
             ]
         out = []
         with self.engine.connect() as conn:
-            relation = self._open(conn)
+            relation = self.relation(conn)
             for feature in features:
                 column = relation.column(feature.name)
                 if feature.kind is not None:
@@ -191,11 +209,11 @@ class SqlSource:
     def row_count(self, start: datetime | None, end: datetime | None) -> int:
         """Number of rows in the window."""
         with self.engine.connect() as conn:
-            relation = self._open(conn)
+            relation = self.relation(conn)
             query = (
                 sa.select(sa.func.count())
                 .select_from(relation.selectable)
-                .where(self._where(relation, start, end))
+                .where(self.window_filter(relation, start, end))
             )
             return int(conn.execute(query).scalar_one())
 
@@ -229,24 +247,24 @@ class SqlSource:
         resolved = self.resolve_features(features)
         out: dict[str, Binning] = {}
         with self.engine.connect() as conn:
-            relation = self._open(conn)
-            where = self._where(relation, start, end)
+            relation = self.relation(conn)
+            where = self.window_filter(relation, start, end)
             source = relation.selectable
             fits = []
             for f in resolved:
                 if f.kind == "numeric":
-                    column = self._target(relation, f.name, "numeric").value
+                    column = self.target(relation, f.name, "numeric").value
                     edges = None if f.edges is None else tuple(f.edges)
                     fits.append(NumericFit(f.name, column, f.bins, f.strategy, edges))
             out.update(fit_binnings(conn, source, where, fits, self.dialect) if fits else {})
             for f in resolved:
                 kind = f.kind or "numeric"
                 if kind == "categorical":
-                    target = self._target(relation, f.name, kind)
+                    target = self.target(relation, f.name, kind)
                     top = top_values(conn, source, where, target, (), f.resolved_top_k(kind))
                     out[f.name] = CategoricalBinning(tuple(top))
                 elif kind == "text":
-                    target = self._target(relation, f.name, kind)
+                    target = self.target(relation, f.name, kind)
                     shape = token_shape(f)
                     k = f.resolved_top_k(kind)
                     fitted = None
@@ -279,15 +297,16 @@ class SqlSource:
         """
         push = self.pushdown if pushdown is None else pushdown
         with self.engine.connect() as conn:
-            relation = self._open(conn)
-            where = self._where(relation, start, end)
+            relation = self.relation(conn)
+            where = self.window_filter(relation, start, end)
             pushed: list[tuple[Target, Binning]] = []
             streamed: list[tuple[Target, Binning]] = []
             out: dict[str, Histogram] = {}
             for name, binning in binnings.items():
-                target = self._target(relation, name, binning.kind)
+                target = self.binned_target(relation, name, binning)
                 if not isinstance(binning, TokenBinning):
-                    (pushed if push else streamed).append((target, binning))
+                    pair = isinstance(binning, PairBinning)
+                    (pushed if push or pair else streamed).append((target, binning))
                     continue
                 hist = None
                 if push and self._text_pushable(relation, name, binning):
@@ -311,12 +330,12 @@ class SqlSource:
     ) -> dict[str, DocumentMoments]:
         """Per text feature, its documents' moments over the window (see :mod:`.text_moments`)."""
         with self.engine.connect() as conn:
-            relation = self._open(conn)
+            relation = self.relation(conn)
             targets = [
-                (self._target(relation, n, "text"), b)
+                (self.target(relation, n, "text"), b)
                 for n, b in binnings.items() if isinstance(b, TokenBinning)
             ]  # fmt: skip
-            where = self._where(relation, start, end)
+            where = self.window_filter(relation, start, end)
             return document_moments(
                 conn, relation, where, targets, self.dialect,
                 pushdown=self.pushdown, chunk_size=self.chunk_size,
@@ -335,65 +354,7 @@ class SqlSource:
     ) -> Iterator[dict[str, Histogram]]:
         """Histograms of each window ``[bounds[i], bounds[i + 1])``, oldest first.
 
-        The same histograms as calling :meth:`histograms` once per window,
-        but numeric and categorical features of many windows are counted by
-        one pass over the data, grouped by window index (see
-        :mod:`drift.sources.windowed`); at most
-        :func:`~drift.sources.windowed.windows_per_query` windows per query,
-        so memory stays bounded for any range. Text features, and every
-        feature when ``pushdown`` is false, are read window by window.
-
-        Parameters
-        ----------
-        binnings : mapping of str to Binning
-            Feature (column) name to the binning fitted on the reference.
-        bounds : sequence of datetime
-            Increasing, timezone-aware window bounds; ``n + 1`` of them for
-            ``n`` consecutive windows.
-        pushdown : bool, optional
-            Overrides the source's ``pushdown`` setting for this call.
-
-        Yields one dict of histograms per window, keyed like ``binnings``.
+        The same histograms as :meth:`histograms` once per window, counted in
+        one pass grouped by window (see :func:`drift.sources.window_reads.window_histograms`).
         """
-        push = self.pushdown if pushdown is None else pushdown
-        if len(bounds) < 2 or any(a >= b for a, b in itertools.pairwise(bounds)):
-            raise ValueError("`bounds` must be at least two increasing instants.")
-        grouped = {n: b for n, b in binnings.items() if push and not isinstance(b, TokenBinning)}
-        alone = {n: b for n, b in binnings.items() if n not in grouped}
-        size = len(bounds) - 1
-        if grouped:
-            with self.engine.connect() as conn:
-                self._open(conn)
-            columns = 1 + sum(len(b.labels) + 1 for b in grouped.values())
-            case_tree = not arithmetic_index(self._style or "naive", self.dialect, bounds)
-            size = windows_per_query(columns, case_tree)
-        for first in range(0, len(bounds) - 1, size):
-            part = bounds[first : first + size + 1]
-            chunk: list[dict[str, Histogram]] = [{} for _ in range(len(part) - 1)]
-            if grouped:
-                with self.engine.connect() as conn:
-                    relation = self._open(conn)
-                    where = self._where(relation, part[0], part[-1])
-                    assert self.timestamp is not None and self._style is not None
-                    column = relation.column(self.timestamp)
-                    index = window_index(
-                        column,
-                        self._style,
-                        self.dialect,
-                        part,
-                        date_bin=date_bin_supported(conn),
-                    )
-                    targets = [(self._target(relation, n, b.kind), b) for n, b in grouped.items()]
-                    chunk = count_bins_by_window(
-                        conn,
-                        relation.selectable,
-                        where,
-                        index,
-                        len(part) - 1,
-                        targets,
-                        self.dialect,
-                    )
-            for i, (lo, hi) in enumerate(itertools.pairwise(part)):
-                if alone:
-                    chunk[i].update(self.histograms(alone, lo, hi, pushdown=push))
-                yield {name: chunk[i][name] for name in binnings}
+        yield from window_histograms(self, binnings, bounds, pushdown=pushdown)
