@@ -10,6 +10,7 @@ from drift.stats.binning import (
     Binning,
     CategoricalBinning,
     NumericBinning,
+    PairBinning,
     TokenBinning,
     binning_from_spec,
 )
@@ -31,7 +32,16 @@ from drift.stats.fitting import fit_categorical, fit_categorical_counts, fit_num
 from drift.stats.histogram import Histogram
 from drift.stats.homogeneity import HomogeneityTest, g_homogeneity, monte_carlo_g_test, quasi_g_test
 from drift.stats.missingness import MissingTest, missing_test
+from drift.stats.pairs import (
+    KLSplit,
+    bin_index,
+    chain_rule_kl,
+    joint_counts,
+    joint_histogram,
+    pair_name,
+)
 from drift.stats.scoring import score_feature, score_features
+from drift.stats.segments import NULL_SEGMENT, OTHER_SEGMENT, choose_segments, segment_label
 from drift.stats.significance import GTest, benjamini_hochberg, g_test, kl_bias, kl_corrected
 from drift.stats.smoothing import smooth
 from drift.stats.tokens import tokenize
@@ -43,8 +53,10 @@ psi = jeffreys
 __all__ = [
     "INDEPENDENT",
     "METRICS",
+    "NULL_SEGMENT",
     "OOV_LABEL",
     "OTHER_LABEL",
+    "OTHER_SEGMENT",
     "Binning",
     "CategoricalBinning",
     "Dispersion",
@@ -53,13 +65,18 @@ __all__ = [
     "GTest",
     "Histogram",
     "HomogeneityTest",
+    "KLSplit",
     "MissingTest",
     "NumericBinning",
+    "PairBinning",
     "Thresholds",
     "TokenBinning",
     "benjamini_hochberg",
+    "bin_index",
     "binning_from_spec",
+    "chain_rule_kl",
     "chi2_sf",
+    "choose_segments",
     "conditional_kl",
     "document_dispersion",
     "f_sf",
@@ -74,17 +91,21 @@ __all__ = [
     "histogram_from_counts",
     "jeffreys",
     "jensen_shannon",
+    "joint_counts",
+    "joint_histogram",
     "kl_bias",
     "kl_contributions",
     "kl_corrected",
     "kl_divergence",
     "missing_test",
     "monte_carlo_g_test",
+    "pair_name",
     "psi",
     "quasi_g_test",
     "reverse_kl",
     "score_feature",
     "score_features",
+    "segment_label",
     "smooth",
     "tokenize",
     "total_variation",

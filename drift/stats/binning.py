@@ -17,6 +17,9 @@ Bin rules (the SQL sources reproduce them exactly):
   one last "other" bin for everything else. None/NaN is missing.
 - tokens: the reference's top-K tokens (or n-grams) plus one last
   out-of-vocabulary bin.
+- pair: two columns binned jointly by their own binnings; cell
+  ``(i, j)`` is bin ``i * k_y + j`` (row-major, ``x`` outer), and a row
+  missing either value is missing (see :mod:`drift.stats.pairs`).
 """
 
 from __future__ import annotations
@@ -133,7 +136,52 @@ class TokenBinning:
         }
 
 
-Binning = NumericBinning | CategoricalBinning | TokenBinning
+@dataclass(frozen=True, slots=True)
+class PairBinning:
+    """Two features binned jointly: the ``k_x * k_y`` cells of their own binnings.
+
+    The cells are row-major, ``x`` outer: cell ``(i, j)`` is bin
+    ``i * k_y + j``, labelled ``f"{x label} × {y label}"``. ``x`` and ``y``
+    are numeric or categorical binnings (text is not paired).
+
+    Examples
+    --------
+    >>> pair = PairBinning(NumericBinning((0.0,)), CategoricalBinning(("a",)))
+    >>> pair.shape, pair.labels
+    ((2, 2), ('(-inf, 0) × a', '(-inf, 0) × <other>', '[0, inf] × a', '[0, inf] × <other>'))
+    >>> binning_from_spec(pair.to_spec()) == pair
+    True
+    """
+
+    x: NumericBinning | CategoricalBinning
+    y: NumericBinning | CategoricalBinning
+    kind: Literal["pair"] = "pair"
+
+    def __post_init__(self) -> None:
+        for name in ("x", "y"):
+            part = getattr(self, name)
+            if not isinstance(part, NumericBinning | CategoricalBinning):
+                raise TypeError(
+                    f"`{name}` of a pair must be a numeric or categorical binning, "
+                    f"got {type(part).__name__}."
+                )
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        """``(k_x, k_y)``, the bins of ``x`` and of ``y``."""
+        return (len(self.x.labels), len(self.y.labels))
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        """``f"{lx} × {ly}"`` for every cell, row-major (``x`` outer)."""
+        return tuple(f"{lx} × {ly}" for lx in self.x.labels for ly in self.y.labels)
+
+    def to_spec(self) -> dict[str, Any]:
+        """JSON-ready description: ``{"kind": "pair", "x": ..., "y": ...}``."""
+        return {"kind": "pair", "x": self.x.to_spec(), "y": self.y.to_spec()}
+
+
+Binning = NumericBinning | CategoricalBinning | TokenBinning | PairBinning
 
 
 def binning_from_spec(spec: Mapping[str, Any]) -> Binning:
@@ -155,4 +203,11 @@ def binning_from_spec(spec: Mapping[str, Any]) -> Binning:
             tokenizer=str(spec.get("tokenizer", "regex")),
             lowercase=bool(spec.get("lowercase", True)),
         )
-    raise ValueError(f"Unknown binning kind {kind!r}; expected numeric, categorical or text.")
+    if kind == "pair":
+        x, y = binning_from_spec(spec["x"]), binning_from_spec(spec["y"])
+        if not isinstance(x, NumericBinning | CategoricalBinning) or not isinstance(
+            y, NumericBinning | CategoricalBinning
+        ):
+            raise ValueError("a pair's `x` and `y` must be numeric or categorical binnings.")
+        return PairBinning(x, y)
+    raise ValueError(f"Unknown binning kind {kind!r}; expected numeric, categorical, text or pair.")

@@ -14,6 +14,12 @@ when expected counts are small. Small windows are judged (down to
 ``thresholds.min_rows``, a handful) and carry a "few rows" note instead.
 A change in the missing rate is tested on its own
 (:func:`drift.stats.missingness.missing_test`, ``missing_drifted``).
+
+A pair of features (kind ``"pair"``, :mod:`drift.stats.pairs`) is scored
+as a histogram of its ``k_x * k_y`` cells: the same KL, bias correction and
+test (the G-test on the ``k_x * k_y`` table), plus the chain-rule split of
+its KL into ``kl_marginal`` and ``kl_conditional``; the scorer learns
+``(k_x, k_y)`` from ``shape`` (``pairs`` in :func:`score_features`).
 """
 
 from __future__ import annotations
@@ -39,6 +45,7 @@ from drift.stats.divergence import (
 from drift.stats.histogram import Histogram
 from drift.stats.homogeneity import HomogeneityTest, g_homogeneity
 from drift.stats.missingness import MissingTest, missing_test
+from drift.stats.pairs import PAIR_KIND, chain_rule_kl
 from drift.stats.significance import benjamini_hochberg, kl_corrected
 from drift.stats.smoothing import check_method
 from drift.stats.verdicts import (
@@ -64,6 +71,7 @@ def score_feature(
     dispersion: Dispersion | None = None,
     missing_dispersion: Dispersion | None = None,
     rows: tuple[int, int] | None = None,
+    shape: tuple[int, int] | None = None,
 ) -> FeatureScore:
     """Score one feature: divergences, homogeneity test, bias correction and verdict.
 
@@ -106,6 +114,13 @@ def score_feature(
         Non-missing rows ``(reference, current)`` when they are not the
         histograms' ``n``: documents, for text (the histograms count
         tokens). The missing rate is ``missing / (rows + missing)``.
+    shape : (int, int), optional
+        ``(k_x, k_y)`` of a pair (``kind="pair"``, and only then): the
+        histogram holds its cells row-major, ``x`` outer. The metrics then
+        also hold ``kl_marginal = KL(P(x) || Q(x))`` and ``kl_conditional =
+        sum_x P(x) KL(P(y|x) || Q(y|x))``, from the smoothed joint, so that
+        ``kl_marginal + kl_conditional == kl``
+        (:func:`drift.stats.pairs.chain_rule_kl`).
 
     Returns
     -------
@@ -135,6 +150,19 @@ def score_feature(
     ... )
     >>> small.test, small.drifted, small.notes[1]
     ('monte_carlo', True, 'few rows: 30 live, 30 reference < 100; p-value by Monte Carlo')
+
+    A pair whose marginals stayed while the relationship reversed:
+
+    >>> cells = ("lo × lo", "lo × hi", "hi × lo", "hi × hi")
+    >>> pair = score_feature(
+    ...     Histogram(cells, np.array([400, 100, 100, 400])),
+    ...     Histogram(cells, np.array([100, 400, 400, 100])),
+    ...     feature="x × y",
+    ...     kind="pair",
+    ...     shape=(2, 2),
+    ... )
+    >>> round(pair.metrics["kl_marginal"], 6), round(pair.metrics["kl_conditional"], 4)
+    (0.0, 0.8279)
     """
     rule = thresholds if thresholds is not None else Thresholds()
     disp = dispersion if dispersion is not None else INDEPENDENT
@@ -144,10 +172,13 @@ def score_feature(
             f"`reference` and `current` of feature {feature!r} must have the same bins "
             f"(labels differ: {len(reference.labels)} vs {len(current.labels)} bins)."
         )
+    _check_shape(feature, kind, shape, len(current.labels))
     n, m = current.n, reference.n
     options = {"smoothing": method, "alpha": alpha, "eps": eps}
     if n == 0 or m == 0:
         metrics = dict.fromkeys(METRICS, 0.0)
+        if shape is not None:
+            metrics.update(kl_marginal=0.0, kl_conditional=0.0)
         contributions = (0.0,) * len(current.labels)
         result = HomogeneityTest(0.0, 0, 1.0, "none", 0.0, 0.0, math.inf, 0)
     else:
@@ -172,6 +203,9 @@ def score_feature(
                 current.labels,
                 **options,  # type: ignore[arg-type]
             )
+        if shape is not None:
+            split = chain_rule_kl(p_counts, q_counts, shape, **options)  # type: ignore[arg-type]
+            metrics.update(kl_marginal=split.marginal, kl_conditional=split.conditional)
         contributions = tuple(float(t) for t in terms)
     ref_rows, cur_rows = rows if rows is not None else (m, n)
     missing = missing_test(
@@ -225,6 +259,7 @@ def score_features(
     dispersions: Mapping[str, Dispersion] | None = None,
     missing_dispersions: Mapping[str, Dispersion] | None = None,
     rows: Mapping[str, tuple[int, int]] | None = None,
+    pairs: Mapping[str, tuple[int, int]] | None = None,
 ) -> tuple[FeatureScore, ...]:
     """Score the features of one run, adjusting p-values across them.
 
@@ -255,11 +290,21 @@ def score_features(
         ``missing_dispersion``; absent features assume independent rows.
     rows : mapping of str to (int, int), optional
         Per feature, as :func:`score_feature`'s ``rows``.
+    pairs : mapping of str to (int, int), optional
+        ``(k_x, k_y)`` of every item of kind ``"pair"``, by its name, as
+        :func:`score_feature`'s ``shape``.
 
     Returns
     -------
     tuple of FeatureScore
         In the order of ``items``.
+
+    Notes
+    -----
+    Items are keyed by their (unique) names. To adjust across segments too,
+    score every ``(feature, segment)`` in one call under a unique name each
+    (with ``overrides`` for the segments' ``min_rows``), then set
+    ``feature`` and ``segment`` back with ``dataclasses.replace``.
 
     Examples
     --------
@@ -278,6 +323,7 @@ def score_features(
     spread = dict(dispersions or {})
     missing_spread = dict(missing_dispersions or {})
     row_counts = dict(rows or {})
+    shapes = dict(pairs or {})
     scores = [
         score_feature(
             ref,
@@ -291,6 +337,7 @@ def score_features(
             dispersion=spread.get(name),
             missing_dispersion=missing_spread.get(name),
             rows=row_counts.get(name),
+            shape=shapes.get(name),
         )
         for name, kind, ref, cur in items
     ]
@@ -321,6 +368,23 @@ def score_features(
             s = replace(s, notes=notes)
         scores[i] = replace(s, missing_p_adjusted=float(p_adj), missing_drifted=flagged)
     return tuple(scores)
+
+
+def _check_shape(feature: str, kind: str, shape: tuple[int, int] | None, bins: int) -> None:
+    if kind == PAIR_KIND and shape is None:
+        raise ValueError(
+            f"pair {feature!r} needs its `shape` (k_x, k_y) (`pairs` of score_features)."
+        )
+    if shape is None:
+        return
+    if kind != PAIR_KIND:
+        raise ValueError(f"`shape` is for pairs only; {feature!r} is of kind {kind!r}.")
+    kx, ky = shape
+    if kx < 1 or ky < 1 or kx * ky != bins:
+        raise ValueError(
+            f"pair {feature!r}: shape {tuple(shape)} does not match its {bins} cells "
+            "(k_x * k_y, row-major, x outer)."
+        )
 
 
 def _is_ngram(labels: tuple[str, ...]) -> bool:

@@ -132,13 +132,16 @@ class FeatureScore:
     Attributes
     ----------
     feature, kind : str
-        The feature's name and kind (numeric, categorical, text).
+        The feature's name and kind (numeric, categorical, text, or pair:
+        two features binned jointly, named :func:`drift.stats.pairs.pair_name`).
     reference, current : Histogram
         Reference and live counts over the same bins.
     metrics : mapping of str to float
         ``kl`` (live || reference), ``kl_corrected`` (minus the no-change
         bias, clipped at 0), ``reverse_kl``, ``psi`` (Jeffreys, in nats),
-        ``js``, ``hellinger``, ``tv``; ``conditional_kl`` for n-grams. May
+        ``js``, ``hellinger``, ``tv``; ``conditional_kl`` for n-grams;
+        ``kl_marginal`` and ``kl_conditional`` for a pair (the chain-rule
+        split of its ``kl``, :func:`drift.stats.pairs.chain_rule_kl`). May
         hold ``inf`` with ``smoothing="none"``.
     p_value, p_adjusted : float
         The homogeneity test's p-value (see ``test``), and the same after
@@ -182,6 +185,10 @@ class FeatureScore:
     missing_drifted : bool
         ``missing_p_adjusted < thresholds.p_value`` and the rate moved by at
         least ``thresholds.missing_effect``.
+    segment : str
+        The segment scored (:mod:`drift.stats.segments`): ``""`` for the
+        whole population, else e.g. ``"country=BR"``. Scoring leaves it
+        ``""``; whoever scored a segment sets it (``dataclasses.replace``).
     """
 
     feature: str
@@ -210,6 +217,7 @@ class FeatureScore:
     missing_current_rate: float = 0.0
     missing_method: str = "none"
     missing_drifted: bool = False
+    segment: str = ""
 
     @property
     def labels(self) -> tuple[str, ...]:
