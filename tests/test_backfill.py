@@ -88,6 +88,14 @@ CONFIGS = {
     },
     "cron": {"window": None, "schedule": "0 0,6,18 * * *", "reference": {"previous_windows": 2}},
     "no_pushdown": {"pushdown": False},
+    "segments_and_pairs": {
+        "segments": [{"column": "country", "top_k": 2, "min_rows": 20}],
+        "pairs": [["amount", "country"], ["amount", "qty"]],
+    },
+    "fixed_segments": {
+        "reference": {"start": DAY0.isoformat(), "end": (DAY0 + timedelta(days=2)).isoformat()},
+        "segments": [{"columns": ["country", "qty"], "top_k": 3, "min_rows": 10}],
+    },
 }
 
 
@@ -107,13 +115,21 @@ def _stored(store: ResultsStore, monitor: str) -> list[Any]:
     out = []
     for run in store.runs(monitor):
         scores = sorted(
-            (s.feature, s.metric, s.value, s.value_corrected, s.p_value, s.p_adjusted, s.severity,
-             s.n_current, s.n_reference, s.missing_rate)
-            for s in store.run_scores(run.id)
+            (s.feature, s.segment, s.metric, s.value, s.value_corrected, s.p_value, s.p_adjusted,
+             s.severity, s.n_current, s.n_reference, s.missing_rate)
+            for s in store.run_scores(run.id, segment=None)
         )  # fmt: skip
         hists = sorted(
-            (h.feature, h.labels, h.counts, h.reference_counts, h.contributions, h.missing)
-            for h in store.run_histograms(run.id)
+            (
+                h.feature,
+                h.segment,
+                h.labels,
+                h.counts,
+                h.reference_counts,
+                h.contributions,
+                h.missing,
+            )
+            for h in store.run_histograms(run.id, segment=None)
         )
         out.append(
             (run.window_start, run.window_end, run.status, _anonymous(run.error), scores, hists)
@@ -164,6 +180,15 @@ def test_backfill_stores_what_each_window_alone_stores(
     assert _stored(store, "one_pass") == _stored(store, "alone")
     assert _alerts(store, "one_pass") == _alerts(store, "alone")
     assert any(r.status == "ok" for r in results)
+    stored = {(s.feature, s.segment) for r in results for s in r.scores}
+    if "segments" in extra:
+        segments = {seg for _, seg in stored if seg}
+        assert len(segments) == extra["segments"][0]["top_k"] + 1, segments
+        assert {f for f, seg in stored if seg} == {"amount", "qty", "country"} - set(
+            extra["segments"][0].get("columns", [extra["segments"][0].get("column")])
+        )
+    for x, y in extra.get("pairs", []):
+        assert (f"{x} \u00d7 {y}", "") in stored
     if config in ("rolling", "fixed"):
         assert {"amount", "country"} <= {f for r in results for f in r.drifted}
 

@@ -42,6 +42,7 @@ from drift.run.records import Attempt
 from drift.run.references import WindowedReference, from_windows
 from drift.run.result import WindowResult
 from drift.run.scoring import judge_window, score_histograms
+from drift.run.slicing import segment_members
 from drift.run.window import RUN_ERRORS, record_failed_window, run_window
 from drift.stats import FeatureScore, Histogram
 from drift.stats.binning import Binning
@@ -231,6 +232,7 @@ def _histograms_by_window(
     sources = Sources(monitor, run.engine_factory)
     try:
         binnings = run.binnings = baseline_binnings(run.features, run.baseline)
+        sources.use_segments(segment_members(run.baseline.values()))
         stored = stored_reference(run.baseline)
         length = monitor.window_length
         how, lag = _lag(monitor, length)

@@ -15,7 +15,7 @@ import hashlib
 import json
 import logging
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -30,6 +30,7 @@ from drift.run.accepted import (
     accepted_in_force,
     accepted_key,
 )
+from drift.run.baseline_state import record_from_dict, record_to_dict
 from drift.run.reading import EngineFactory, FeatureList, Sources
 from drift.run.references import (
     WindowedReference,
@@ -39,6 +40,13 @@ from drift.run.references import (
     from_windows,
     read_windows,
     whole_windows,
+)
+from drift.run.slicing import (
+    pair_binnings,
+    record_key,
+    segment_members,
+    segment_records,
+    slice_binnings,
 )
 from drift.sources import SqlSource
 from drift.stats import Histogram
@@ -97,7 +105,7 @@ class Baseline:
             },
             "skipped": dict(self.features.skipped),
             "state": {
-                "records": [_record_to_dict(r) for r in self.records.values()],
+                "records": [record_to_dict(r) for r in self.records.values()],
                 "features": [
                     f.model_dump(mode="json", exclude_unset=True) for f in self.features.features
                 ],
@@ -118,7 +126,7 @@ class Baseline:
         state = data.get("state")
         if not isinstance(state, Mapping):
             raise ValueError("baseline: no 'state' to rebuild it from (made by Baseline.to_dict)")
-        records = [_record_from_dict(r) for r in state["records"]]
+        records = [record_from_dict(r) for r in state["records"]]
         found = FeatureList(
             tuple(FeatureConfig.model_validate(f) for f in state["features"]),
             tuple(state["problems"]),
@@ -128,45 +136,9 @@ class Baseline:
             str(data["monitor"]),
             bool(data["fitted"]),
             int(data["version"]),
-            {r.feature: r for r in records},
+            {record_key(r): r for r in records},
             found,
         )
-
-
-def _record_to_dict(record: BaselineRecord) -> dict[str, Any]:
-    def iso(at: datetime | None) -> str | None:
-        return None if at is None else at.isoformat()
-
-    return {
-        "monitor": record.monitor,
-        "feature": record.feature,
-        "kind": record.kind,
-        "binning_spec": dict(record.binning_spec),
-        "labels": list(record.labels),
-        "counts": [int(c) for c in record.counts],
-        "missing": int(record.missing),
-        "reference_start": iso(record.reference_start),
-        "reference_end": iso(record.reference_end),
-        "version": record.version,
-    }
-
-
-def _record_from_dict(data: Mapping[str, Any]) -> BaselineRecord:
-    def at(value: str | None) -> datetime | None:
-        return None if value is None else datetime.fromisoformat(value)
-
-    return BaselineRecord(
-        monitor=data["monitor"],
-        feature=data["feature"],
-        kind=data["kind"],
-        binning_spec=data["binning_spec"],
-        labels=tuple(data["labels"]),
-        counts=tuple(int(c) for c in data["counts"]),
-        missing=int(data["missing"]),
-        reference_start=at(data["reference_start"]),
-        reference_end=at(data["reference_end"]),
-        version=int(data["version"]),
-    )
 
 
 def _fit_key(monitor: MonitorConfig, accepted: Mapping[str, int] | None = None) -> str:
@@ -179,6 +151,11 @@ def _fit_key(monitor: MonitorConfig, accepted: Mapping[str, int] | None = None) 
     }
     if accepted:
         payload["accepted"] = dict(accepted)
+    if monitor.segments or monitor.pairs:  # absent otherwise: older baselines keep their key
+        payload["slices"] = [
+            [s.model_dump(mode="json") for s in monitor.segments],
+            [list(p.columns) for p in monitor.pairs],
+        ]
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:16]
 
 
@@ -186,7 +163,7 @@ def _stored_baseline(
     store: ResultsStore, monitor: str, key: str, features: Sequence[FeatureConfig]
 ) -> dict[str, BaselineRecord] | None:
     """The baseline in force, if it was fitted for this config and covers ``features``."""
-    records = {r.feature: r for r in store.baseline_in_force(monitor)}
+    records = {record_key(r): r for r in store.baseline_in_force(monitor, segment=None)}
     if not records or any(r.binning_spec.get("fit_key") != key for r in records.values()):
         return None
     if any(f.name not in records for f in features):
@@ -265,7 +242,7 @@ def prepare_baseline(
             records += _fit(monitor, sources.live, chosen, span, True, spec)
     version = store.save_baseline(monitor.name, records)
     log.info("monitor %s: fitted baseline version %s", monitor.name, version)
-    saved = {r.feature: r for r in store.baseline_in_force(monitor.name)}
+    saved = {record_key(r): r for r in store.baseline_in_force(monitor.name, segment=None)}
     return Baseline(monitor.name, True, version, saved, found)
 
 
@@ -284,22 +261,26 @@ def _fit(
     whole windows and across documents are measured now too.
     """
     ref_start, ref_end = span
-    binnings = source.fit(features, ref_start, ref_end)
+    binnings: dict[str, Binning] = source.fit(features, ref_start, ref_end)
+    binnings.update(pair_binnings(monitor, binnings))
+    kinds = {f.name: f.kind or binnings[f.name].kind for f in features}
     counts = source.histograms(binnings, ref_start, ref_end)
+    segmented = segment_records(monitor, source, binnings, span, spec, kinds)
+    source.segments.update(segment_members(segmented))
+    keyed = {**binnings, **{record_key(r): binning_from_spec(r.binning_spec) for r in segmented}}
     spread: dict[str, dict[str, Any]] = {}
     if frozen:
-        spread = _fixed_dispersions(monitor, source, binnings, ref_start, ref_end)
+        spread = _fixed_dispersions(monitor, source, keyed, ref_start, ref_end)
         found_docs = document_dispersions(source, binnings, ref_start, ref_end, spread)
-        spread = {n: {**spread.get(n, {}), **found_docs.get(n, {})} for n in binnings}
+        spread = {n: {**spread.get(n, {}), **found_docs.get(n, {})} for n in keyed}
     for name, hist in counts.items():
         if hist.documents is not None:
             spread.setdefault(name, {})["documents"] = hist.documents
-    kinds = {f.name: f.kind or binnings[f.name].kind for f in features}
-    return [
+    whole = [
         BaselineRecord(
             monitor=monitor.name,
             feature=name,
-            kind=kinds[name],
+            kind=kinds.get(name, binning.kind),
             binning_spec={**binning.to_spec(), **spec, **spread.get(name, {})},
             labels=counts[name].labels,
             counts=tuple(int(c) for c in counts[name].counts),
@@ -308,6 +289,10 @@ def _fit(
             reference_end=ref_end,
         )
         for name, binning in binnings.items()
+    ]
+    return whole + [
+        replace(r, binning_spec={**r.binning_spec, **spread.get(record_key(r), {})})
+        for r in segmented
     ]
 
 
@@ -347,12 +332,17 @@ def describe_range(start: datetime | None, end: datetime | None) -> str:
 def baseline_binnings(
     features: Sequence[FeatureConfig], baseline: Mapping[str, BaselineRecord]
 ) -> dict[str, Binning]:
-    """The frozen binning of each feature that has a baseline, in feature order."""
-    return {
+    """The frozen binning of each feature that has a baseline, in feature order.
+
+    Then the monitor's pairs and each feature's segments (keyed by
+    :func:`drift.run.slicing.member_key`) that the baseline holds.
+    """
+    binnings = {
         f.name: binning_from_spec(baseline[f.name].binning_spec)
         for f in features
         if f.name in baseline
     }
+    return slice_binnings(features, baseline, binnings)
 
 
 def stored_reference(baseline: Mapping[str, BaselineRecord]) -> WindowedReference:

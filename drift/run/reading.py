@@ -22,6 +22,7 @@ from drift.config.windows import reference_window
 from drift.errors import SourceError
 from drift.sources import SqlSource, open_source
 from drift.sources.engine import EngineFactory
+from drift.sources.segment_reads import SegmentMember
 from drift.sql.secrets import mask_text
 from drift.stats import Histogram
 from drift.stats.binning import Binning
@@ -97,11 +98,16 @@ class Sources:
             query=monitor.query,
             timestamp=monitor.timestamp,
             pushdown=monitor.pushdown,
+            pairs={p.name: p.columns for p in monitor.pairs},
         )
         self.monitor = monitor
         self._owned = shared is None
         if shared is not None:
             shared[key] = self
+
+    def use_segments(self, members: Mapping[str, SegmentMember]) -> None:
+        """Count these segment members (of the baseline) wherever the monitor is read."""
+        self.live.segments.update(members)
 
     def __enter__(self) -> Sources:
         return self
@@ -122,6 +128,8 @@ class Sources:
             query=ref.query,
             timestamp=ref.timestamp if bounded else None,
             pushdown=self.monitor.pushdown,
+            pairs=self.live.pairs,
+            segments=self.live.segments,
         )
         return source, ref.start, ref.end
 

@@ -11,9 +11,13 @@ from drift.alerts.types import BinShare, FeatureSummary, finite
 from drift.config import MonitorConfig
 from drift.stats import FeatureScore
 from drift.stats.metrics import metric_value
+from drift.stats.pairs import PAIR_KIND
 from drift.store.records import HistogramRecord, RunRecord, ScoreRecord
 
-__all__ = ["Attempt", "feature_summary", "score_records"]
+__all__ = ["PAIR_METRICS", "Attempt", "feature_summary", "score_records"]
+
+#: The chain-rule terms of a pair's KL, stored as two more metrics of the pair.
+PAIR_METRICS = ("kl_marginal", "kl_conditional")
 
 
 def score_records(
@@ -34,13 +38,17 @@ def score_records(
     rows: list[ScoreRecord] = []
     for s in scores:
         rule = monitor.thresholds_for(s.feature)
-        for metric in metrics:
+        for metric in metrics + list(PAIR_METRICS if s.kind == PAIR_KIND else ()):
             on_threshold = metric == rule.metric
             rows.append(
                 ScoreRecord(
                     feature=s.feature,
                     metric=metric,
-                    value=finite(metric_value(s.metrics, metric)),
+                    value=finite(
+                        s.metrics.get(metric)
+                        if metric in PAIR_METRICS
+                        else metric_value(s.metrics, metric)
+                    ),
                     value_corrected=finite(s.metrics.get("kl_corrected"))
                     if metric == "kl"
                     else None,
@@ -54,6 +62,7 @@ def score_records(
                     critical_threshold=rule.critical if on_threshold else None,
                     smoothing=monitor.smoothing.method,
                     alpha=monitor.smoothing.alpha,
+                    segment=s.segment,
                 )
             )
     return tuple(rows)
@@ -67,6 +76,7 @@ def feature_summary(score: FeatureScore, *, top: int = 5) -> FeatureSummary:
     )
     return FeatureSummary(
         feature=score.feature,
+        segment=score.segment,
         kind=score.kind,
         severity=score.severity,
         drifted=score.drifted,
@@ -139,6 +149,7 @@ class Attempt:
                     missing=s.current.missing,
                     reference_counts=tuple(int(c) for c in s.reference.counts),
                     contributions=tuple(float(c) for c in s.contributions),
+                    segment=s.segment,
                 )
                 for s in scores
             ),

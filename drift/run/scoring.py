@@ -7,8 +7,9 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 from drift.config import FeatureConfig, MonitorConfig, ThresholdsConfig
+from drift.run.slicing import SEGMENT_SPEC_KEY, split_key, with_segments
 from drift.stats import FeatureScore, Histogram, Thresholds, score_features
-from drift.stats.binning import OOV_LABEL, OTHER_LABEL, Binning
+from drift.stats.binning import OOV_LABEL, OTHER_LABEL, Binning, PairBinning
 from drift.stats.dependence import Dispersion
 from drift.store.records import BaselineRecord
 
@@ -56,6 +57,7 @@ def score_histograms(
     document (``rows``).
     """
     measured = [n for n in binnings if n in live and n in reference]
+    pairs = {n: b.shape for n in measured if isinstance(b := binnings[n], PairBinning)}
     rows = {
         n: (reference[n].rows, live[n].rows)
         for n in measured
@@ -67,14 +69,36 @@ def score_histograms(
         eps=monitor.smoothing.epsilon,
         alpha=monitor.smoothing.alpha,
         thresholds=stats_thresholds(monitor.thresholds),
-        overrides={
-            f.name: stats_thresholds(f.thresholds) for f in features if f.thresholds is not None
-        },
+        overrides=slice_thresholds(monitor, measured, baseline),
         dispersions=dispersions,
         missing_dispersions=missing_dispersions,
         rows=rows,
+        pairs=pairs,
     )
-    return list(scores)
+    return with_segments(scores)
+
+
+def slice_thresholds(
+    monitor: MonitorConfig, keys: Sequence[str], baseline: Mapping[str, BaselineRecord]
+) -> dict[str, Thresholds]:
+    """The thresholds of every key that has its own: features, pairs, and every segment.
+
+    A feature in a segment keeps its feature's thresholds, except that a
+    segment with fewer live or reference rows than its ``min_rows`` is
+    reported, not judged.
+    """
+    min_rows = {s.columns: s.min_rows for s in monitor.segments}
+    out: dict[str, Thresholds] = {}
+    for key in keys:
+        feature, segment = split_key(key)
+        rule = monitor.thresholds_for(feature)
+        if segment:
+            place = baseline[key].binning_spec.get(SEGMENT_SPEC_KEY) or {}
+            least = min_rows.get(tuple(place.get("columns", ())), rule.min_rows)
+            rule = rule.model_copy(update={"min_rows": max(rule.min_rows, least)})
+        if segment or rule is not monitor.thresholds:
+            out[key] = stats_thresholds(rule)
+    return out
 
 
 def judge_window(
@@ -94,6 +118,8 @@ def judge_window(
     the kept bins (also logged as a warning).
     """
     status, notes = "ok", []
+    parts = [s for s in scores if s.segment]
+    scores = [s for s in scores if not s.segment]
     short = [
         f"{s.feature} ({what} {n} < {s.thresholds.min_rows})"
         for s in scores
@@ -127,6 +153,12 @@ def judge_window(
             "monitor %s [%s, %s): most values outside the kept bins: %s",
             monitor.name, start, end, "; ".join(crowded),
         )  # fmt: skip
+    small = sum(not s.enough_data for s in parts)
+    if small:
+        notes.append(
+            f"segments with too few rows, reported, not judged: {small} of {len(parts)} "
+            "(feature, segment) scores"
+        )
     if skipped:
         notes.append("columns skipped: " + "; ".join(f"{n} ({why})" for n, why in skipped))
     if problems:

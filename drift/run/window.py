@@ -32,6 +32,7 @@ from drift.run.records import Attempt
 from drift.run.references import WindowedReference, from_windows, read_windows, rolling_bounds
 from drift.run.result import WindowResult
 from drift.run.scoring import judge_window, score_histograms
+from drift.run.slicing import segment_members
 from drift.stats import FeatureScore
 from drift.stats.binning import Binning
 from drift.store import ResultsStore
@@ -157,6 +158,7 @@ def _score_window(
     problems.extend(features.problems)
     binnings = baseline_binnings(features.features, baseline.records)
     with Sources(monitor, engine_factory) as sources:
+        sources.use_segments(segment_members(baseline.records.values()))
         live = read_histograms(sources.live, binnings, start, end, problems)
         frozen = stored_reference(baseline.records)
         if monitor.reference.mode in ("previous_windows", "season"):

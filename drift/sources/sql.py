@@ -23,6 +23,12 @@ from drift.sources.relation import (
     timestamp_style,
     window_clause,
 )
+from drift.sources.segment_reads import (
+    SegmentMember,
+    rest_of,
+    segmented_histograms,
+    segmented_window_histograms,
+)
 from drift.sources.streaming import CHUNK_SIZE, fit_vocabulary, stream_histograms
 from drift.sources.text_moments import document_moments
 from drift.sources.text_pushdown import count_tokens_sql, fit_vocabulary_sql, supported
@@ -56,6 +62,10 @@ class SqlSource:
         The columns ``(x, y)`` of each pair feature (a
         :class:`~drift.stats.binning.PairBinning`), by its name; pairs are
         always counted in the database.
+    segments : mapping of str to SegmentMember, optional
+        Keys of the binnings that are a feature in one segment
+        (:mod:`drift.sources.segment_reads`); each segment spec's members
+        are counted by one grouped pass.
 
     Notes
     -----
@@ -75,6 +85,7 @@ class SqlSource:
         pushdown: bool = True,
         chunk_size: int = CHUNK_SIZE,
         pairs: Mapping[str, tuple[str, str]] | None = None,
+        segments: Mapping[str, SegmentMember] | None = None,
     ) -> None:
         if (table is None) == (query is None):
             raise ValueError("Give exactly one of `table` or `query`.")
@@ -86,6 +97,7 @@ class SqlSource:
         self.pushdown = pushdown
         self.chunk_size = chunk_size
         self.pairs = dict(pairs or {})
+        self.segments = dict(segments or {})
         self.dialect = dialect_of(engine)
         self._relation: Relation | None = None
         self._style: TimestampStyle | None = None
@@ -295,6 +307,10 @@ class SqlSource:
         leaves a side open; an empty window gives histograms of zeros. Text
         histograms count tokens and know their (present) ``documents``.
         """
+        if any(k in self.segments for k in binnings):
+            return segmented_histograms(
+                self, binnings, start, end, self.segments, pushdown=pushdown
+            )
         push = self.pushdown if pushdown is None else pushdown
         with self.engine.connect() as conn:
             relation = self.relation(conn)
@@ -357,4 +373,9 @@ class SqlSource:
         The same histograms as :meth:`histograms` once per window, counted in
         one pass grouped by window (see :func:`drift.sources.window_reads.window_histograms`).
         """
-        yield from window_histograms(self, binnings, bounds, pushdown=pushdown)
+        if not any(k in self.segments for k in binnings):
+            yield from window_histograms(self, binnings, bounds, pushdown=pushdown)
+            return
+        rest = rest_of(binnings, self.segments)
+        plain = window_histograms(self, rest, bounds, pushdown=pushdown) if rest else None
+        yield from segmented_window_histograms(self, binnings, bounds, self.segments, plain)
