@@ -9,6 +9,7 @@ flips from +0.8 to -0.8.
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -17,7 +18,8 @@ import pytest
 import sqlalchemy as sa
 
 from drift.config import MonitorConfig, parse_monitor
-from drift.run import run_window
+from drift.errors import SourceError
+from drift.run import Baseline, measure_window, prepare_baseline, run_window
 from drift.store import ResultsStore, upgrade
 
 pytestmark = pytest.mark.db
@@ -166,3 +168,34 @@ def test_segments_report_but_do_not_judge_below_min_rows(db_url: str, store: Res
     assert not by_segment["country=BR"].drifted
     assert by_segment["country=US"].enough_data
     assert "segments with too few rows, reported, not judged" in (result.error or "")
+
+
+def test_the_baseline_travels_between_airflow_tasks_with_its_segments_and_pairs(
+    db_url: str, store: ResultsStore
+) -> None:
+    monitor = _monitor(db_url)
+    baseline = prepare_baseline(monitor, *LIVE, store=store)
+    data = json.loads(json.dumps(baseline.to_dict()))
+    assert data["segments"] == sorted(
+        ["country=US", "country=DE", "country=FR", "country=BR", "country=JP", "country=<other>"]
+    )
+    assert data["features"]["x \u00d7 y"]["kind"] == "pair"
+    again = Baseline.from_dict(data)
+    assert again.records == baseline.records
+    assert (
+        measure_window(monitor, *LIVE, store=store, baseline=again).scores
+        == run_window(monitor, *LIVE, store=store, notify=False).scores
+    )
+
+
+def test_a_segment_column_that_does_not_exist_is_an_error_naming_it(
+    db_url: str, store: ResultsStore
+) -> None:
+    monitor = _monitor(db_url)
+    wrong = monitor.model_copy(
+        update={"segments": (monitor.segments[0].model_copy(update={"columns": ("market",)}),)}
+    )
+    with pytest.raises(SourceError, match="market"):
+        run_window(wrong, *LIVE, store=store, notify=False)
+    [run] = store.runs("checkout")
+    assert run.status == "error" and "market" in (run.error or "")

@@ -14,6 +14,7 @@ from typing import Any
 from pydantic import Field, model_validator
 
 from drift.config.options import ConfigModel, ThresholdsConfig
+from drift.stats.pairs import pair_name
 
 __all__ = ["PairConfig", "SegmentConfig"]
 
@@ -82,4 +83,4 @@ class PairConfig(ConfigModel):
     @property
     def name(self) -> str:
         """The pair's feature name in results: ``x × y``."""
-        return f"{self.columns[0]} \u00d7 {self.columns[1]}"
+        return pair_name(*self.columns)

@@ -89,7 +89,7 @@ class Baseline:
     features: FeatureList
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready: ``{"monitor", "fitted", "version", "features", "skipped", "state"}``.
+        """JSON-ready: monitor, fitted, version, features, segments, skipped and state.
 
         ``state`` holds everything else (the records, the resolved features),
         so that :meth:`from_dict` gives this baseline back, e.g. in the next
@@ -102,7 +102,9 @@ class Baseline:
             "features": {
                 name: {"kind": r.kind, "bins": len(r.labels), "n_reference": int(sum(r.counts))}
                 for name, r in self.records.items()
+                if not r.segment
             },
+            "segments": sorted({r.segment for r in self.records.values() if r.segment}),
             "skipped": dict(self.features.skipped),
             "state": {
                 "records": [record_to_dict(r) for r in self.records.values()],
