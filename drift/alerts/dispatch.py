@@ -9,9 +9,14 @@ re-run window or two runs racing on one window never notify twice (the one
 remaining gap, a crash between a channel accepting a message and the store
 recording it, can repeat that single message; it cannot lose one).
 
+An incident is per monitor, feature and segment: a feature scored in
+segments (``country=BR``) has one incident per segment beside the whole
+population's, each with its own history, and a message naming the segment
+(:func:`drift.alerts.messages.alert_message`).
+
 Incidents follow window time. A window may open, escalate or resolve a
 feature's incident only if it is not older than the window that last
-changed one of that feature's alerts (the watermark,
+changed one of that feature's alerts (in the same segment) (the watermark,
 ``store.alert_watermark``: the window end of the alerts' last or resolving
 run). An older window, such as a backfill of history behind an open
 incident, is stored by the caller as always but changes no incident; the
@@ -38,7 +43,7 @@ from dataclasses import replace
 from typing import Any
 
 from drift.alerts.channels import Sender, channel_refs, send
-from drift.alerts.messages import acknowledged_line, alert_message
+from drift.alerts.messages import acknowledged_line, alert_message, subject
 from drift.alerts.policy import RANK, decide
 from drift.alerts.types import (
     AlertChange,
@@ -58,13 +63,25 @@ _ATTEMPTS = 3
 
 
 def _notifications(
-    monitor: MonitorConfig, event: str, severity: str, previous: str | None, title: str, body: str
+    monitor: MonitorConfig,
+    event: str,
+    severity: str,
+    previous: str | None,
+    title: str,
+    body: str,
+    segment: str = "",
 ) -> tuple[OutgoingNotification, ...]:
+    """The notifications of one event, keyed ``event:severity:channel[:segment]``.
+
+    The store prefixes the alert's id; the whole population's keys are those
+    before segments, so a window retried across an upgrade notifies once.
+    """
     if event not in ("open", "escalate", "resolve"):
         return ()
     level = previous if event == "resolve" else severity
+    tail = f":{segment}" if segment else ""
     return tuple(
-        OutgoingNotification(f"{event}:{severity}:{i}", ref, title, body)
+        OutgoingNotification(f"{event}:{severity}:{i}{tail}", ref, title, body)
         for i, (ref, channel) in enumerate(channel_refs(monitor))
         if level is not None and RANK[level] >= RANK[channel.min_severity]
     )
@@ -83,18 +100,27 @@ def _one_feature(
         return None
     depth = max(t.consecutive, t.resolve_after)
     corrected = t.metric == "kl" and t.bias_corrected
+    name, segment = feature.feature, feature.segment
+    who = subject(monitor.name, name, segment)
     for _ in range(_ATTEMPTS):
-        mark = store.alert_watermark(monitor.name, feature.feature)
+        mark = store.alert_watermark(monitor.name, name, segment)
         if mark is not None and summary.window_end < mark:
-            log.info("%s.%s: window ending %s is older than the one ending %s that last "
+            log.info("%s: window ending %s is older than the one ending %s that last "
                      "changed its alert; incidents left as they are",
-                     monitor.name, feature.feature, summary.window_end, mark)  # fmt: skip
+                     who, summary.window_end, mark)  # fmt: skip
             return None
-        current = {a.feature: a for a in store.open_alerts(monitor.name)}.get(feature.feature)
+        current = next(
+            (
+                a
+                for a in store.open_alerts(monitor.name)
+                if (a.feature, a.segment) == (name, segment)
+            ),
+            None,
+        )
         previous = current.severity if current else None
         recent = _history(
-            store.recent_scores(monitor.name, feature.feature, t.metric, summary.window_end,
-                                depth, corrected=corrected),
+            store.recent_scores(monitor.name, name, t.metric, summary.window_end, depth,
+                                corrected=corrected, segment=segment),
             summary, feature, level, t,
         )  # fmt: skip
         decision = decide(
@@ -110,18 +136,19 @@ def _one_feature(
         if current is not None and current.acknowledged_by:
             body += "\n" + acknowledged_line(decision.event, current.acknowledged_by, acked,
                                               current.acknowledged_note)  # fmt: skip
-        notes = _notifications(monitor, decision.event, decision.severity, previous, title, body)
+        notes = _notifications(
+            monitor, decision.event, decision.severity, previous, title, body, segment
+        )
         change = AlertChange(
-            monitor.name, feature.feature, decision.event, decision.severity,
-            _run_id(summary), body, previous, notes if notify else (), acked,
+            monitor.name, name, decision.event, decision.severity, _run_id(summary), body,
+            previous, notes if notify else (), acked, segment=segment,
         )  # fmt: skip
         if store.apply_alert_change(change) is not None:
             if decision.event != "update":
                 log.warning("%s\n%s", title, body)
-            return {"feature": feature.feature, "event": decision.event,
+            return {"feature": name, "segment": segment, "event": decision.event,
                     "severity": decision.severity}  # fmt: skip
-    log.warning("alert state of %s.%s kept changing; left for the next run",
-                monitor.name, feature.feature)  # fmt: skip
+    log.warning("alert state of %s kept changing; left for the next run", who)
     return None
 
 
@@ -246,7 +273,8 @@ def record_alerts(
 ) -> list[dict[str, Any]]:
     """Decide and record one window's incident events and their notifications (no sending).
 
-    Returns the events, one dict per feature whose incident changed or stayed open.
+    Returns the events, one dict per feature and segment whose incident
+    changed or stayed open (``{"feature", "segment", "event", "severity"}``).
     """
     events = []
     if summary.run_id is not None:

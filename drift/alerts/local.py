@@ -13,6 +13,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+from drift.alerts.messages import subject
 from drift.alerts.types import FeatureSummary, WindowSummary
 
 __all__ = ["ALERT_DIR_ENV", "log_alerts"]
@@ -27,7 +28,9 @@ def _line(summary: WindowSummary, feature: FeatureSummary) -> str:
     top = ", ".join(b.bin for b in feature.top_bins[:3]) or "-"
     p = feature.p_adjusted
     return (
-        f"drift {feature.severity.upper()}: {summary.monitor}.{feature.feature} in "
+        f"drift {feature.severity.upper()}: "
+        f"{subject(summary.monitor, feature.feature, feature.segment)}"
+        f"{', window' if feature.segment else ' in'} "
         f"[{summary.window_start.isoformat()}, {summary.window_end.isoformat()}): "
         f"kl_corrected={feature.metrics.get('kl_corrected') or 0.0:.4f} "
         f"p_adjusted={'n/a' if p is None else f'{p:.2g}'} "

@@ -5,10 +5,11 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from datetime import UTC, datetime
+from urllib.parse import urlencode
 
 from drift.alerts.types import FeatureSummary, WindowSummary
 
-__all__ = ["DASHBOARD_URL_ENV", "acknowledged_line", "alert_message", "run_link"]
+__all__ = ["DASHBOARD_URL_ENV", "acknowledged_line", "alert_message", "run_link", "subject"]
 
 #: Base URL of the dashboard, for the link in every alert.
 DASHBOARD_URL_ENV = "DRIFT_DASHBOARD_URL"
@@ -19,12 +20,32 @@ _VERB = {
     "escalate": "drift got worse",
     "resolve": "drift resolved",
 }
+#: The line a segment's message opens with, per event: ``amount drifted in country=BR``.
+_SEGMENT_LINE = {
+    "escalate": "{feature} drifted further in {segment}",
+    "resolve": "{feature} no longer drifts in {segment}",
+}
 
 
-def run_link(monitor: str, run_id: int | None) -> str:
-    """The dashboard page of one run."""
+def subject(monitor: str, feature: str, segment: str = "") -> str:
+    """What an alert is about: ``checkout.amount``, or ``checkout.amount in country=BR``.
+
+    >>> subject("checkout", "amount", "country=BR")
+    'checkout.amount in country=BR'
+    >>> subject("checkout", "amount")
+    'checkout.amount'
+    """
+    return f"{monitor}.{feature}" + (f" in {segment}" if segment else "")
+
+
+def _run_query(segment: str) -> str:
+    return "?" + urlencode({"segment": segment}) if segment else ""
+
+
+def run_link(monitor: str, run_id: int | None, segment: str = "") -> str:
+    """The dashboard page of one run (showing ``segment``, when one is named)."""
     base = os.environ.get(DASHBOARD_URL_ENV, DEFAULT_DASHBOARD_URL).rstrip("/")
-    return f"{base}/monitors/{monitor}/runs/{run_id}"
+    return f"{base}/monitors/{monitor}/runs/{run_id}{_run_query(segment)}"
 
 
 def _fmt(value: float | None, digits: int = 4) -> str:
@@ -50,14 +71,27 @@ def alert_message(
         The feature's entry of ``summary.features``.
     thresholds : dict
         ``warn`` and ``critical`` in force.
+
+    Notes
+    -----
+    A segment's message names it in the title
+    (``[WARN] checkout.amount in country=BR: drift detected``) and opens with
+    ``amount drifted in country=BR``; the whole population's reads as it did
+    before segments. A pair's (kind ``pair``) adds the chain-rule split of
+    its KL into the first feature's own shift and the relationship's.
     """
-    monitor, name = summary.monitor, feature.feature
-    title = f"[{severity.upper()}] {monitor}.{name}: {_VERB.get(event, event)}"
+    monitor, name, segment = summary.monitor, feature.feature, feature.segment
+    title = f"[{severity.upper()}] {subject(monitor, name, segment)}: {_VERB.get(event, event)}"
     metrics = feature.metrics
-    lines = [
+    lines = []
+    if segment:
+        line = _SEGMENT_LINE.get(event, "{feature} drifted in {segment}")
+        lines.append(line.format(feature=name, segment=segment))
+    lines += [
         f"monitor: {monitor}",
         f"window: {summary.window_start.isoformat()} .. {summary.window_end.isoformat()}",
         f"feature: {name} ({feature.kind})",
+        *([f"segment: {segment}"] if segment else []),
         f"severity: {severity} ({event})",
         f"kl_corrected: {_fmt(metrics.get('kl_corrected'))} nats "
         f"(kl {_fmt(metrics.get('kl'))}; warn at {thresholds.get('warn')}, "
@@ -65,6 +99,11 @@ def alert_message(
         f"p-value (BH-adjusted): {_fmt(feature.p_adjusted, 3)}",
         _sizes(feature),
     ]
+    if "kl_marginal" in metrics or "kl_conditional" in metrics:
+        lines.append(
+            f"split: kl_marginal {_fmt(metrics.get('kl_marginal'))} (the first feature's own "
+            f"shift) + kl_conditional {_fmt(metrics.get('kl_conditional'))} (the relationship)"
+        )
     if feature.missing_drifted and feature.missing_reference_rate is not None:
         lines.append(
             f"missing values changed: {feature.missing_reference_rate:.1%} in the reference, "
@@ -87,7 +126,7 @@ def alert_message(
         lines.append(f"driven by: {bins}")
     if feature.unseen:
         lines.append("new values: " + ", ".join(f"{k} ({v})" for k, v in feature.unseen.items()))
-    lines.append(f"details: {run_link(monitor, summary.run_id)}")
+    lines.append(f"details: {run_link(monitor, summary.run_id, segment)}")
     return title, "\n".join(lines)
 
 

@@ -58,7 +58,9 @@ class FeatureSummary:
     observed range ``[reference_min, reference_max]``, ``below_range`` and
     ``above_range`` count the live values outside it and
     :attr:`outside_range` is their share of the live values; a finding,
-    reported, that changes no verdict.
+    reported, that changes no verdict. ``segment`` names the rows judged:
+    ``""`` the whole population, else a segment (``"country=BR"``, see
+    :mod:`drift.stats.segments`); each (feature, segment) has its own incident.
     """
 
     feature: str
@@ -89,6 +91,7 @@ class FeatureSummary:
     reference_max: float | None = None
     below_range: int = 0
     above_range: int = 0
+    segment: str = ""
 
     @property
     def outside_range(self) -> float | None:
@@ -102,6 +105,7 @@ class FeatureSummary:
         """JSON-ready."""
         return {
             "feature": self.feature,
+            "segment": self.segment,
             "kind": self.kind,
             "severity": self.severity,
             "drifted": self.drifted,
@@ -166,6 +170,7 @@ class FeatureSummary:
             reference_max=data.get("reference_max"),
             below_range=int(data.get("below_range", 0)),
             above_range=int(data.get("above_range", 0)),
+            segment=str(data.get("segment", "")),
         )
 
 
@@ -229,12 +234,12 @@ class OutgoingNotification:
 
 @dataclass(frozen=True, slots=True)
 class AlertChange:
-    """A state change of one monitor/feature alert, decided by the alert policy.
+    """A state change of one monitor/feature/segment alert, decided by the alert policy.
 
     ``event`` is ``open``, ``escalate``, ``update`` (quiet) or ``resolve``;
     ``expect_severity`` is the open alert's severity the decision was based on
     (``None``: no alert was open), so a decision made on stale state is
-    refused and decided again.
+    refused and decided again. ``segment`` is ``""`` for the whole population.
     """
 
     monitor: str
@@ -247,6 +252,7 @@ class AlertChange:
     notifications: Sequence[OutgoingNotification] = ()
     #: When the open alert was acknowledged as the decision saw it (``None``: not).
     expect_acknowledged_at: datetime | None = None
+    segment: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -268,6 +274,9 @@ class OpenAlert(Protocol):
 
     @property
     def feature(self) -> str: ...
+
+    @property
+    def segment(self) -> str: ...
 
     @property
     def severity(self) -> str: ...
@@ -304,7 +313,14 @@ class AlertStore(Protocol):
     def open_alerts(self, monitor: str | None = None) -> Sequence[OpenAlert]: ...
 
     def recent_severities(
-        self, monitor: str, feature: str, metric: str, until: datetime, n: int
+        self,
+        monitor: str,
+        feature: str,
+        metric: str,
+        until: datetime,
+        n: int,
+        *,
+        segment: str = "",
     ) -> Sequence[str]: ...
 
     def recent_scores(
@@ -316,9 +332,10 @@ class AlertStore(Protocol):
         n: int,
         *,
         corrected: bool = False,
+        segment: str = "",
     ) -> Sequence[RecentScore]: ...
 
-    def alert_watermark(self, monitor: str, feature: str) -> datetime | None: ...
+    def alert_watermark(self, monitor: str, feature: str, segment: str = "") -> datetime | None: ...
 
     def apply_alert_change(self, change: AlertChange) -> int | None: ...
 

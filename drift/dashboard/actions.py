@@ -21,6 +21,7 @@ from drift.dashboard.access import TOKEN_COOKIE, StandaloneToken, Viewer
 from drift.dashboard.api import MonitorName, Store, get_access
 from drift.dashboard.oncall import (
     Editor,
+    acknowledged_with,
     check_csrf,
     check_origin,
     csrf_token,
@@ -89,7 +90,9 @@ def _confirm(
         summary = f"Acknowledge an alert of {name}"
         if alert is not None:
             run = store.run(alert.opened_run_id) if alert.opened_run_id is not None else None
-            summary = describe_acknowledge(alert, run.window_start if run else None)
+            summary = describe_acknowledge(
+                alert, run.window_start if run else None, acknowledged_with(store, alert)
+            )
     elif kind == "snooze":
         duration = _blank(fields.get("duration")) or "1d"
         form["duration"] = duration

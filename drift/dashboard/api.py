@@ -19,6 +19,7 @@ from drift.dashboard.schemas import (
     MonitorSummary,
     RunDetail,
     RunSummary,
+    SegmentTableOut,
     Series,
 )
 from drift.store import ResultsStore
@@ -29,6 +30,7 @@ __all__ = [
     "MonitorName",
     "ReadableMonitor",
     "ReadableRun",
+    "Segment",
     "Start",
     "Store",
     "check_metric",
@@ -83,6 +85,13 @@ End = Annotated[
 ]
 Metric = Annotated[
     str, Query(min_length=1, max_length=50, pattern=r"^[a-z_]+$", description="A stored metric")
+]
+Segment = Annotated[
+    str,
+    Query(
+        max_length=200,
+        description='A segment such as "country=BR"; empty (the default) for the whole population',
+    ),
 ]
 
 router = APIRouter(prefix="/api", tags=["api"])
@@ -146,10 +155,47 @@ def get_series(
     feature: Annotated[str, Path(min_length=1, max_length=200)],
     start: Start = None,
     end: End = None,
+    segment: Segment = "",
 ) -> Series:
-    """One feature's metrics over time, with the thresholds in force and alert markers."""
+    """One feature's metrics over time (in one segment), with thresholds and alert markers."""
     detail = data.monitor_detail(store, name)
-    return data.feature_series(store, detail, feature, data.resolve_range(detail, start, end))
+    span = data.resolve_range(detail, start, end)
+    return data.feature_series(store, detail, feature, span, segment)
+
+
+@router.get("/monitors/{name}/features/{feature}/segments")
+def get_segment_history(
+    store: Store,
+    name: ReadableMonitor,
+    feature: Annotated[str, Path(min_length=1, max_length=200)],
+    start: Start = None,
+    end: End = None,
+    metric: Metric = "kl",
+) -> Grid:
+    """One feature's metric in each of its segments over time (``names`` are the segments)."""
+    detail = data.monitor_detail(store, name)
+    check_metric(detail, metric)
+    span = data.resolve_range(detail, start, end)
+    return data.segment_history(store, detail, feature, metric, span)
+
+
+@router.get("/monitors/{name}/segments")
+def get_segment_table(
+    store: Store,
+    name: ReadableMonitor,
+    metric: Metric = "kl",
+    run_id: Annotated[
+        int | None, Query(ge=0, lt=2**53, description="A run of the monitor (default its latest)")
+    ] = None,
+) -> SegmentTableOut:
+    """Segments by features of the monitor's latest run (or ``run_id``): severity and metric."""
+    detail = data.monitor_detail(store, name)
+    check_metric(detail, metric)
+    if run_id is not None:
+        run = store.run(run_id)
+        if run is None or run.monitor != name:
+            raise data.NotFoundError(f"monitor {name!r} has no run with id {run_id}")
+    return data.segment_table(store, detail.last_run_id if run_id is None else run_id, metric)
 
 
 @router.get("/monitors/{name}/alerts")
@@ -167,6 +213,9 @@ def list_alerts(
 
 
 @router.get("/runs/{run_id}")
-def get_run(store: Store, run_id: ReadableRun) -> RunDetail:
-    """One run: every feature's live histogram beside the reference's, scores and alerts."""
-    return data.run_detail(store, run_id)
+def get_run(store: Store, run_id: ReadableRun, segment: Segment = "") -> RunDetail:
+    """One run: every feature's live histogram beside the reference's, scores and alerts.
+
+    Of one ``segment`` (default the whole population); ``segments`` lists them all.
+    """
+    return data.run_detail(store, run_id, segment)

@@ -4,6 +4,10 @@ Every function takes validated inputs (a monitor that exists, an aware UTC
 range) and returns the API's models; the JSON API returns them as they are
 and the HTML pages embed them for their charts. Unknown monitors, runs and
 features raise :class:`NotFoundError`; impossible ranges :class:`BadRangeError`.
+
+Views of a feature are of one segment (``""``, the whole population, unless
+asked); a run's worst severity and the monitor's state are over everything
+judged, segments included.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from typing import Any
 
 from drift.config.durations import parse_duration
 from drift.dashboard import morning
+from drift.dashboard.pairs import pair_cells, pair_names
 from drift.dashboard.schemas import (
     AlertOut,
     FeatureInfo,
@@ -26,6 +31,7 @@ from drift.dashboard.schemas import (
     RunDetail,
     RunSummary,
     ScoreOut,
+    SegmentTableOut,
     Series,
     SparkPoint,
     TimeRange,
@@ -48,6 +54,8 @@ __all__ = [
     "resolve_range",
     "run_detail",
     "runs",
+    "segment_history",
+    "segment_table",
 ]
 
 #: The longest range a page or API call may ask for.
@@ -82,7 +90,8 @@ def _aware(value: datetime) -> datetime:
 
 def alert_out(a: AlertRow) -> AlertOut:
     return AlertOut(
-        id=a.id, feature=a.feature, severity=a.severity, state=a.state, message=a.message,
+        id=a.id, feature=a.feature, segment=a.segment, severity=a.severity, state=a.state,
+        message=a.message,
         opened_run_id=a.opened_run_id, last_run_id=a.last_run_id,
         resolved_run_id=a.resolved_run_id, created_at=a.created_at, updated_at=a.updated_at,
         notified_at=a.notified_at, acknowledged_by=a.acknowledged_by,
@@ -123,7 +132,7 @@ def _overview(
         if shown is not None and m.name not in shown:
             continue
         config = store.monitor_config(m.name) or {}
-        latest = store.run_scores(m.last_run_id) if m.last_run_id is not None else []
+        latest = store.run_scores(m.last_run_id, None) if m.last_run_id is not None else []
         last_severity = _worst(s.severity for s in latest)
         alerts = morning.open_alerts(store, store.open_alerts(m.name), now)
         spark = [
@@ -183,6 +192,8 @@ def monitor_detail(store: ResultsStore, name: str) -> MonitorDetail:
     ]
     if not features:  # inferred: the features of the baseline in force
         features = [FeatureInfo(name=b.feature, kind=b.kind) for b in store.baseline_in_force(name)]
+    named = {f.name for f in features}
+    features += [FeatureInfo(name=n, kind="pair") for n in pair_names(config) if n not in named]
     last_end = status.last_window_end if status else None
     with_data = store.latest_end_with_data(name, now)
     return MonitorDetail(
@@ -247,24 +258,53 @@ def heatmap(store: ResultsStore, name: str, metric: str, span: TimeRange) -> Gri
     return Grid(metric=metric, **_grid_fields(grid, span))
 
 
-def feature_series(
-    store: ResultsStore, detail: MonitorDetail, feature: str, span: TimeRange
-) -> Series:
-    """One feature's stored metrics over ``span``, its thresholds and its alerts."""
+def _check_feature(detail: MonitorDetail, feature: str) -> None:
     known = {f.name for f in detail.features}
     if known and feature not in known:
         raise NotFoundError(f"monitor {detail.name!r} has no feature {feature!r}")
-    grid = store.feature_series(detail.name, feature, span.start, span.end)
+
+
+def feature_series(
+    store: ResultsStore, detail: MonitorDetail, feature: str, span: TimeRange, segment: str = ""
+) -> Series:
+    """One feature's stored metrics over ``span`` (in ``segment``), its thresholds and alerts."""
+    _check_feature(detail, feature)
+    grid = store.feature_series(detail.name, feature, span.start, span.end, segment=segment)
     thresholds = {
         metric: [warn, critical]
         for metric, (warn, critical) in store.thresholds_of(detail.last_run_id).items()
     }
     markers = [
-        m for m in store.alert_markers(detail.name, span.start, span.end) if m["feature"] == feature
+        m
+        for m in store.alert_markers(detail.name, span.start, span.end)
+        if (m["feature"], m["segment"]) == (feature, segment)
     ]
     return Series(
-        feature=feature, thresholds=thresholds, alerts=markers, **_grid_fields(grid, span)
-    )
+        feature=feature, segment=segment, thresholds=thresholds, alerts=markers,
+        **_grid_fields(grid, span),
+    )  # fmt: skip
+
+
+def segment_history(
+    store: ResultsStore, detail: MonitorDetail, feature: str, metric: str, span: TimeRange
+) -> Grid:
+    """One feature's ``metric`` in each of its segments over ``span`` (``names``: segments)."""
+    _check_feature(detail, feature)
+    grid = store.segment_series(detail.name, feature, metric, span.start, span.end)
+    return Grid(metric=metric, **_grid_fields(grid, span))
+
+
+def segment_table(store: ResultsStore, run_id: int | None, metric: str = "kl") -> SegmentTableOut:
+    """Run ``run_id``'s segments by features (a monitor page shows its latest run's)."""
+    if run_id is None:
+        return SegmentTableOut(run_id=None, metric=metric, segments=[], features=[], values=[],
+                               severities=[], n_current=[], n_reference=[])  # fmt: skip
+    t = store.segment_table(run_id, metric)
+    return SegmentTableOut(
+        run_id=run_id, metric=metric, segments=list(t.segments), features=list(t.features),
+        values=[list(r) for r in t.values], severities=[list(r) for r in t.severities],
+        n_current=[list(r) for r in t.n_current], n_reference=[list(r) for r in t.n_reference],
+    )  # fmt: skip
 
 
 def _shares(counts: tuple[int, ...]) -> list[float]:
@@ -276,16 +316,24 @@ def _finite(value: float | None) -> float | None:
     return None if value is None or not math.isfinite(value) else float(value)
 
 
-def run_detail(store: ResultsStore, run_id: int) -> RunDetail:
-    """One run: every feature's histograms beside the reference's, scores and alerts."""
+def run_detail(store: ResultsStore, run_id: int, segment: str = "") -> RunDetail:
+    """One run: every feature's histograms beside the reference's, scores and alerts.
+
+    The features of ``segment`` (default the whole population); a pair's
+    cells also as a grid (:func:`drift.dashboard.pairs.pair_cells`).
+    """
     run = store.run(run_id)
     if run is None:
         raise NotFoundError(no_run(run_id))
-    scores = store.run_scores(run_id)
+    segments = store.run_segments(run_id)
+    if segment and segment not in segments:
+        raise NotFoundError(f"run {run_id} has no segment {segment!r}")
+    scores = store.run_scores(run_id, segment)
     by_feature: dict[str, list[Any]] = {}
     for s in scores:
         by_feature.setdefault(s.feature, []).append(s)
-    histograms = {h.feature: h for h in store.run_histograms(run_id)}
+    histograms = {h.feature: h for h in store.run_histograms(run_id, segment)}
+    baselines = {b.feature: b for b in store.baseline_in_force(run.monitor)}
     features = []
     for feature in sorted(set(by_feature) | set(histograms)):
         rows = by_feature.get(feature, [])
@@ -299,9 +347,17 @@ def run_detail(store: ResultsStore, run_id: int) -> RunDetail:
             (i for i, c in enumerate(contributions) if c is not None and c > 0),
             key=lambda i: -(contributions[i] or 0.0),
         )[:TOP_BINS]
+        base = baselines.get(feature)
+        kind = base.kind if base is not None else None
+        pair = None
+        if kind == "pair":
+            metrics = {s.metric: s.value for s in rows}
+            pair = pair_cells(base.binning_spec if base else None, labels, counts, reference,
+                              contributions, metrics)  # fmt: skip
         features.append(
             FeatureRun(
-                feature=feature, severity=_worst(s.severity for s in rows) or "ok",
+                feature=feature, segment=segment, kind=kind, pair=pair,
+                severity=_worst(s.severity for s in rows) or "ok",
                 p_value=first.p_value if first else None,
                 p_adjusted=first.p_adjusted if first else None,
                 n_current=first.n_current if first else sum(counts),
@@ -331,5 +387,5 @@ def run_detail(store: ResultsStore, run_id: int) -> RunDetail:
         duration_seconds=run.duration_seconds, airflow_run_id=run.airflow_run_id,
         features=features, alerts=[alert_out(a) for a in said.alerts],
         notifications=[NotificationOut(**n) for n in said.notifications],
-        previous_run_id=previous, next_run_id=following,
+        previous_run_id=previous, next_run_id=following, segment=segment, segments=segments,
     )  # fmt: skip

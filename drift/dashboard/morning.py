@@ -82,7 +82,8 @@ def open_alerts(store: ResultsStore, alerts: list[AlertRow], now: datetime) -> l
         run = store.run(a.opened_run_id) if a.opened_run_id is not None else None
         out.append(
             OpenAlert(
-                id=a.id, feature=a.feature, severity=a.severity, opened_run_id=a.opened_run_id,
+                id=a.id, feature=a.feature, segment=a.segment, severity=a.severity,
+                opened_run_id=a.opened_run_id,
                 opened_window_start=None if run is None else run.window_start,
                 created_at=a.created_at, age_seconds=max(0.0, (now - a.created_at).total_seconds()),
             )

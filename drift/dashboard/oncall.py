@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Annotated
 from urllib.parse import urlsplit
@@ -31,6 +32,7 @@ __all__ = [
     "CROSS_SITE",
     "KINDS",
     "Editor",
+    "acknowledged_with",
     "action_out",
     "check_csrf",
     "check_origin",
@@ -200,19 +202,40 @@ def _target(monitor: str, feature: str | None) -> str:
     return f"{monitor} (every feature)" if feature is None else f"{monitor}.{feature}"
 
 
-def describe_acknowledge(alert: AlertRow, opened: datetime | None = None) -> str:
+def _alert_name(alert: AlertRow) -> str:
+    return alert.feature + (f" in {alert.segment}" if alert.segment else "")
+
+
+def describe_acknowledge(
+    alert: AlertRow, opened: datetime | None = None, also: Sequence[AlertRow] = ()
+) -> str:
     """``Acknowledge alert #12: orders.amount, warn, open since 2024-06-01 00:00 UTC``.
 
     ``opened`` is the start of the window that opened the alert, when known;
     the time it was recorded is named too when it differs (a backfill).
+    ``also``: the feature's other open alerts (its segments') that the
+    acknowledgement covers too (:meth:`drift.store.ResultsStore.acknowledge`).
     """
     since = _when(opened if opened is not None else alert.created_at)
     if opened is not None and _when(alert.created_at) != since:
         since += f" (recorded {_when(alert.created_at)})"
-    return (
-        f"Acknowledge alert #{alert.id}: {alert.monitor}.{alert.feature}, {alert.severity}, "
+    text = (
+        f"Acknowledge alert #{alert.id}: {alert.monitor}.{_alert_name(alert)}, {alert.severity}, "
         f"{alert.state} since {since}"
     )
+    if also:
+        listed = ", ".join(f"#{a.id} {_alert_name(a)} ({a.severity})" for a in also)
+        text += f"; with the other open alert{'s' if len(also) > 1 else ''} of "
+        text += f"{alert.feature}: {listed}"
+    return text
+
+
+def acknowledged_with(store: ResultsStore, alert: AlertRow) -> list[AlertRow]:
+    """The other open alerts of ``alert``'s feature, not yet acknowledged, it covers too."""
+    return [
+        a for a in store.open_alerts(alert.monitor)
+        if a.feature == alert.feature and a.id != alert.id and a.acknowledged_at is None
+    ]  # fmt: skip
 
 
 def describe_snooze(monitor: str, feature: str | None, until: datetime) -> str:
@@ -230,7 +253,7 @@ def describe_accept(
 ) -> str:
     """``Accept 2024-06-01 → 2024-06-08 as the new baseline of orders.amount; resolves ...``."""
     if resolves:
-        listed = ", ".join(f"#{a.id} {a.feature} ({a.severity})" for a in resolves)
+        listed = ", ".join(f"#{a.id} {_alert_name(a)} ({a.severity})" for a in resolves)
         plural = "s" if len(resolves) > 1 else ""
         effect = f"resolves {len(resolves)} open alert{plural}: {listed}"
     else:

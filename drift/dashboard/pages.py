@@ -24,6 +24,7 @@ from drift.dashboard.api import (
     Metric,
     ReadableMonitor,
     ReadableRun,
+    Segment,
     Start,
     Store,
     check_metric,
@@ -94,7 +95,11 @@ def monitor_page(
     page: Annotated[int, Query(ge=1, lt=2**31, description="Page of the runs table")] = 1,
     per_page: Annotated[int, Query(ge=1, le=500, description="Runs per page")] = RUNS_PER_PAGE,
 ) -> HTMLResponse:
-    """One monitor over a time range: heatmap, a feature's metrics, runs and alerts."""
+    """One monitor over a time range: heatmap, a feature's metrics, runs and alerts.
+
+    A monitor with segments also gets its latest run's segments by features
+    and the chosen feature's KL per segment over time.
+    """
     detail = data.monitor_detail(store, name)
     check_metric(detail, metric)
     span = data.resolve_range(detail, start, end)
@@ -102,6 +107,10 @@ def monitor_page(
     if feature is None:
         feature = _most_drifted(grid) or (detail.features[0].name if detail.features else None)
     series = data.feature_series(store, detail, feature, span) if feature else None
+    segments = data.segment_table(store, detail.last_run_id)
+    by_segment = None
+    if feature and len(segments.segments) > 1:
+        by_segment = data.segment_history(store, detail, feature, "kl", span)
     total = store.count_runs(name, span.start, span.end)
     runs = data.runs(store, name, span, per_page, (page - 1) * per_page)
     here = {"start": span.start.isoformat(), "end": span.end.isoformat()}
@@ -119,6 +128,7 @@ def monitor_page(
         "monitor": detail.model_dump(mode="json"),
         "heatmap": grid.model_dump(mode="json"),
         "series": None if series is None else series.model_dump(mode="json"),
+        "by_segment": None if by_segment is None else by_segment.model_dump(mode="json"),
         "metric": metric,
         "links": {
             "run": link(request, "page_run", run_id="0").removesuffix("0") + "__ID__",
@@ -130,7 +140,7 @@ def monitor_page(
     payload["csrf"] = on_call.pop("csrf")
     return _render(
         request, "monitor.html", detail=detail, span=span, metric=metric, feature=feature,
-        runs=runs, pager=pager, payload=payload, presets=_presets(span.end),
+        runs=runs, pager=pager, payload=payload, presets=_presets(span.end), segments=segments,
         **on_call,
     )  # fmt: skip
 
@@ -157,9 +167,15 @@ def _on_call(request: Request, store: Store, name: str) -> dict[str, Any]:
 
 
 @router.get("/runs/{run_id}", response_class=HTMLResponse, name="page_run")
-def run_page(request: Request, store: Store, run_id: ReadableRun) -> HTMLResponse:
-    """One run: reference vs live histograms per feature, the bins driving drift, alerts."""
-    run = data.run_detail(store, run_id)
+def run_page(
+    request: Request, store: Store, run_id: ReadableRun, segment: Segment = ""
+) -> HTMLResponse:
+    """One run: reference vs live histograms per feature, the bins driving drift, alerts.
+
+    ``segment`` picks the rows shown (default the whole population); a pair's
+    cells are drawn as a heatmap of their KL contributions.
+    """
+    run = data.run_detail(store, run_id, segment)
     payload = {"run": run.model_dump(mode="json")}
     touching: dict[int, list[Any]] = {a.id: [] for a in run.alerts}
     if run.alerts:
@@ -177,13 +193,18 @@ def run_page(request: Request, store: Store, run_id: ReadableRun) -> HTMLRespons
 
 @router.get("/monitors/{name}/runs/{run_id}", name="page_monitor_run")
 def monitor_run_page(
-    request: Request, store: Store, name: ReadableMonitor, run_id: ReadableRun
+    request: Request,
+    store: Store,
+    name: ReadableMonitor,
+    run_id: ReadableRun,
+    segment: Segment = "",
 ) -> RedirectResponse:
-    """The address alert messages link to: redirects to the run's page."""
+    """The address alert messages link to: redirects to the run's page (and its segment)."""
     run = store.run(run_id)
     if run is None or run.monitor != name:
         raise data.NotFoundError(f"monitor {name!r} has no run with id {run_id}")
-    return RedirectResponse(link(request, "page_run", run_id=run_id), status_code=307)
+    target = link(request, "page_run", {"segment": segment or None}, run_id=run_id)
+    return RedirectResponse(target, status_code=307)
 
 
 def _most_drifted(grid: Any) -> str | None:

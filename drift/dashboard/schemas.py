@@ -1,4 +1,8 @@
-"""The dashboard's JSON API, as pydantic models (they make its OpenAPI schema)."""
+"""The dashboard's JSON API, as pydantic models (they make its OpenAPI schema).
+
+A ``segment`` names the rows a result is about: ``""`` the whole population,
+else a segment such as ``"country=BR"`` (issue 19).
+"""
 
 from __future__ import annotations
 
@@ -17,8 +21,10 @@ __all__ = [
     "MonitorSummary",
     "NotificationOut",
     "OpenAlert",
+    "PairCells",
     "RunDetail",
     "RunSummary",
+    "SegmentTableOut",
     "Series",
     "SparkPoint",
     "Strip",
@@ -56,6 +62,7 @@ class OpenAlert(_Out):
     severity: str
     opened_run_id: int | None
     opened_window_start: datetime | None = Field(None, description="Start of the opening window")
+    segment: str = Field("", description='The segment: "" for the whole population')
     created_at: datetime
     age_seconds: float
 
@@ -94,10 +101,11 @@ class MonitorSummary(_Out):
 
 
 class AlertOut(_Out):
-    """An alert (incident) of one monitor and feature."""
+    """An alert (incident) of one monitor, feature and segment."""
 
     id: int
     feature: str
+    segment: str = Field("", description='The segment: "" for the whole population')
     severity: str
     state: str
     message: str | None
@@ -211,9 +219,10 @@ class Grid(_Out):
 
 
 class Series(Grid):
-    """One feature's metrics over time, with thresholds and alert markers."""
+    """One feature's metrics over time (in one segment), with thresholds and alert markers."""
 
     feature: str
+    segment: str = Field("", description='The segment: "" for the whole population')
     thresholds: dict[str, list[float | None]] = Field(
         description="Metric to [warn, critical] in force at the latest run"
     )
@@ -239,10 +248,34 @@ class ScoreOut(_Out):
     critical_threshold: float | None
 
 
+class PairCells(_Out):
+    """A pair's joint histogram as a grid: what the run page draws as a heatmap.
+
+    ``contributions[i][j]`` is cell (``x_labels[i]``, ``y_labels[j]``)'s share
+    of the joint's KL (the stored cells are row-major, ``x`` outer); the
+    shares are of the live and reference rows. ``kl_marginal`` (how much
+    ``x`` itself moved) plus ``kl_conditional`` (how much the relationship
+    changed) is the joint's KL.
+    """
+
+    x_labels: list[str]
+    y_labels: list[str]
+    contributions: list[list[float | None]]
+    live_shares: list[list[float]]
+    reference_shares: list[list[float]]
+    kl: float | None
+    kl_marginal: float | None
+    kl_conditional: float | None
+
+
 class FeatureRun(_Out):
-    """One feature of one run: its scores, sample sizes and histograms."""
+    """One feature of one run (in one segment): its scores, sample sizes and histograms."""
 
     feature: str
+    segment: str = Field("", description='The segment: "" for the whole population')
+    kind: str | None = Field(
+        None, description="The baseline's kind: numeric, categorical, text or pair"
+    )
     severity: str
     p_value: float | None
     p_adjusted: float | None
@@ -255,6 +288,7 @@ class FeatureRun(_Out):
     reference_counts: list[int]
     contributions: list[float | None]
     top_bins: list[TopBin]
+    pair: PairCells | None = Field(None, description="A pair's cells as a grid (kind pair)")
 
 
 class RunDetail(_Out):
@@ -275,3 +309,21 @@ class RunDetail(_Out):
     notifications: list[NotificationOut]
     previous_run_id: int | None
     next_run_id: int | None
+    segment: str = Field("", description='The segment shown: "" for the whole population')
+    segments: list[str] = Field(
+        default_factory=list,
+        description='Every segment the run scored ("" first, then largest first)',
+    )
+
+
+class SegmentTableOut(_Out):
+    """One run's segments by features: ``values[i][j]`` is ``features[j]`` in ``segments[i]``."""
+
+    run_id: int | None
+    metric: str
+    segments: list[str] = Field(description='"" (the whole population) first, then largest first')
+    features: list[str]
+    values: list[list[float | None]] = Field(description="The metric (KL: bias-corrected)")
+    severities: list[list[str | None]]
+    n_current: list[list[int | None]]
+    n_reference: list[list[int | None]]

@@ -13,6 +13,7 @@ from drift.store.records import (
     ScorePoint,
     ScoreRecord,
 )
+from drift.store.segments import SegmentTable
 from drift.store.store import ResultsStore
 
 __all__ = [
@@ -27,6 +28,7 @@ __all__ = [
     "RunRow",
     "ScorePoint",
     "ScoreRecord",
+    "SegmentTable",
     "current",
     "downgrade",
     "head",

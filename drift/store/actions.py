@@ -1,10 +1,13 @@
 """On-call actions in the results store (mixed into ResultsStore, issue 16).
 
 Each action is a row of ``drift_action`` (who, when, what, note), written in
-the same transaction as its effect on ``drift_alert``:
+the same transaction as its effect on ``drift_alert``. An action on a
+feature applies to all its segments (``drift_alert.segment``): a snooze or
+an accepted baseline of ``amount`` covers ``amount`` in ``country=BR`` too.
 
 - ``acknowledge``: the open alert stays open, marked acknowledged (by whom,
-  when, with the note);
+  when, with the note), and so do the other open alerts of its feature (its
+  segments', or the whole population's) not acknowledged yet;
 - ``snooze``: a monitor, or one feature, notifies nothing until ``until``
   (runs are measured and stored as always);
 - ``accept_baseline``: the range ``[range_start, range_end)`` becomes the
@@ -84,6 +87,11 @@ class Actions(StoreBase):
     ) -> ActionRow:
         """Mark the open alert ``alert_id`` acknowledged by ``actor``, with ``note``.
 
+        The acknowledgement is of the alert's feature: the other open alerts of
+        that monitor and feature (its other segments, the whole population's)
+        that nobody acknowledged yet are marked acknowledged with it. One
+        action is recorded, naming ``alert_id``.
+
         Raises
         ------
         drift.errors.ActionError
@@ -104,11 +112,14 @@ class Actions(StoreBase):
                 raise ActionError(
                     f"alert {alert_id} is already {found.state}: nothing to acknowledge"
                 )
+            marks = {"acknowledged_by": actor, "acknowledged_at": to_db_time(at),
+                     "acknowledged_note": note, "updated_at": to_db_time(at)}  # fmt: skip
+            conn.execute(a.update().where(a.c.id == alert_id).values(**marks))
             conn.execute(
-                a.update().where(a.c.id == alert_id).values(
-                    acknowledged_by=actor, acknowledged_at=to_db_time(at), acknowledged_note=note,
-                    updated_at=to_db_time(at),
-                )
+                a.update().where(
+                    a.c.monitor == found.monitor, a.c.feature == found.feature,
+                    a.c.state == "open", a.c.acknowledged_at.is_(None), a.c.id != alert_id,
+                ).values(**marks)
             )  # fmt: skip
             return _insert(conn, kind="acknowledge", monitor=found.monitor, feature=found.feature,
                            alert_id=alert_id, actor=actor, note=note, at=at)  # fmt: skip

@@ -1,8 +1,9 @@
 """Alerts and their notifications in the results store (mixed into ResultsStore).
 
-An alert is an incident of one monitor and feature. At most one is open per
-monitor and feature: the open one carries ``open_key`` (unique), cleared when
-it resolves. Every notification of an alert event on a channel is a row of
+An alert is an incident of one monitor, feature and segment (``""``: the
+whole population; ``"country=BR"``: one segment). At most one is open per
+monitor, feature and segment: the open one carries ``open_key`` (unique),
+cleared when it resolves. Every notification of an alert event on a channel is a row of
 ``drift_notification`` with a deterministic, unique key, written in the same
 transaction as the state change that caused it (an outbox): a retry or a
 racing run cannot create it twice, and one that was not sent is found and
@@ -10,13 +11,15 @@ sent later.
 
 On-call actions shape delivery (issue 16): a notification recorded, or
 claimed for delivery, while a snooze of its monitor or feature is in force
-is kept but never sent (``suppressed_by`` names the snooze), and a change
+is kept but never sent (``suppressed_by`` names the snooze; a snooze of a
+feature holds back the alerts of all its segments), and a change
 decided on an alert whose acknowledgement changed since is refused like one
 decided on a stale severity, so its message says who acknowledged it.
 """
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -31,6 +34,9 @@ from drift.store.convert import from_db_time, new_ids, to_db_time
 from drift.store.records import AlertRow
 
 __all__ = ["AlertRows", "NotificationRow", "alert_row"]
+
+#: The length of ``drift_alert.open_key``.
+_OPEN_KEY_LIMIT = 450
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,19 +81,28 @@ class AlertRows(StoreBase):
         return [alert_row(row) for row in self._read(lambda c: c.execute(query).all())]
 
     def recent_severities(
-        self, monitor: str, feature: str, metric: str, until: datetime, n: int
+        self,
+        monitor: str,
+        feature: str,
+        metric: str,
+        until: datetime,
+        n: int,
+        *,
+        segment: str = "",
     ) -> list[str]:
         """The severities of ``feature`` in the ``n`` latest windows ending by ``until``.
 
-        Newest first; only windows whose run was ``ok`` count.
+        Newest first; only windows whose run was ``ok`` count. Of one
+        ``segment`` (default the whole population).
         """
         s, r = t.score, t.run
         query = (
             sa.select(s.c.severity)
             .join(r, r.c.id == s.c.run_id)
             .where(
-                s.c.monitor == monitor, s.c.feature == feature, s.c.metric == metric,
-                s.c.window_end <= to_db_time(until), r.c.status != "insufficient_data",
+                s.c.monitor == monitor, s.c.feature == feature, s.c.segment == segment,
+                s.c.metric == metric, s.c.window_end <= to_db_time(until),
+                r.c.status != "insufficient_data",
             )
             .order_by(s.c.window_end.desc())
             .limit(n)
@@ -103,6 +118,7 @@ class AlertRows(StoreBase):
         n: int,
         *,
         corrected: bool = False,
+        segment: str = "",
     ) -> list[RecentScore]:
         """Severity and score of ``feature`` in the ``n`` latest windows ending by ``until``.
 
@@ -110,7 +126,8 @@ class AlertRows(StoreBase):
         :meth:`recent_severities`. The severity is that of the feature's
         ``kl`` row (always stored); the value that of its ``metric`` row
         (``value_corrected`` with ``corrected``, the bias-corrected KL), or
-        ``None`` when that row or number is missing.
+        ``None`` when that row or number is missing. Of one ``segment``
+        (default the whole population).
         """
         s, r = t.score, t.run
         v = t.score.alias("metric_row")
@@ -120,11 +137,12 @@ class AlertRows(StoreBase):
             .join(r, r.c.id == s.c.run_id)
             .outerjoin(
                 v, sa.and_(v.c.run_id == s.c.run_id, v.c.feature == s.c.feature,
-                           v.c.metric == metric),
+                           v.c.segment == s.c.segment, v.c.metric == metric),
             )
             .where(
-                s.c.monitor == monitor, s.c.feature == feature, s.c.metric == "kl",
-                s.c.window_end <= to_db_time(until), r.c.status != "insufficient_data",
+                s.c.monitor == monitor, s.c.feature == feature, s.c.segment == segment,
+                s.c.metric == "kl", s.c.window_end <= to_db_time(until),
+                r.c.status != "insufficient_data",
             )
             .order_by(s.c.window_end.desc())
             .limit(n)
@@ -140,15 +158,19 @@ class AlertRows(StoreBase):
             for row in rows
         ]
 
-    def alert_watermark(self, monitor: str, feature: str) -> datetime | None:
+    def alert_watermark(self, monitor: str, feature: str, segment: str = "") -> datetime | None:
         """The end of the latest window that changed an alert of ``monitor`` and ``feature``.
+
+        In one ``segment`` (default the whole population): each segment's
+        incidents follow window time on their own.
 
         The window of the run each of its alerts (open or resolved) was last
         touched by; ``None`` before the first alert. Incidents follow window
         time: a window older than this must not open, escalate or resolve
         one (:meth:`apply_alert_change` refuses it).
         """
-        query = sa.select(sa.func.max(t.run.c.window_end)).select_from(_touched(monitor, feature))
+        touched = _touched(monitor, feature, segment)
+        query = sa.select(sa.func.max(t.run.c.window_end)).select_from(touched)
         return from_db_time(self._read(lambda c: c.execute(query).scalar()))
 
     def apply_alert_change(self, change: AlertChange) -> int | None:
@@ -165,12 +187,12 @@ class AlertRows(StoreBase):
             a = t.alert
             at = datetime.now(UTC)
             now = to_db_time(at)
-            open_key = _open_key(change.monitor, change.feature)
+            open_key = _open_key(change.monitor, change.feature, change.segment)
             this = t.run.alias("this_run")
             this_end = sa.select(this.c.window_end).where(this.c.id == change.run_id)
             newer = conn.execute(
                 sa.select(t.run.c.id)
-                .select_from(_touched(change.monitor, change.feature))
+                .select_from(_touched(change.monitor, change.feature, change.segment))
                 .where(t.run.c.window_end > this_end.scalar_subquery())
                 .limit(1)
             ).first()
@@ -189,9 +211,9 @@ class AlertRows(StoreBase):
                 conn.execute(
                     a.insert().values(
                         id=alert_id, monitor=change.monitor, feature=change.feature,
-                        severity=change.severity, state="open", opened_run_id=change.run_id,
-                        last_run_id=change.run_id, message=change.message, open_key=open_key,
-                        created_at=now, updated_at=now,
+                        segment=change.segment, severity=change.severity, state="open",
+                        opened_run_id=change.run_id, last_run_id=change.run_id,
+                        message=change.message, open_key=open_key, created_at=now, updated_at=now,
                     )
                 )  # fmt: skip
             else:
@@ -281,20 +303,29 @@ class AlertRows(StoreBase):
         self._write(action)
 
 
-def _touched(monitor: str, feature: str) -> sa.Join:
-    """Alerts of ``monitor`` and ``feature`` joined to the runs that last touched them."""
+def _touched(monitor: str, feature: str, segment: str) -> sa.Join:
+    """Alerts of one monitor, feature and segment joined to the runs that last touched them."""
     a, r = t.alert, t.run
     on = sa.and_(
         a.c.monitor == monitor,
         a.c.feature == feature,
+        a.c.segment == segment,
         sa.or_(r.c.id == a.c.last_run_id, r.c.id == a.c.resolved_run_id),
     )
     return sa.join(a, r, on)
 
 
-def _open_key(monitor: str, feature: str) -> str:
-    """The unique key only an open alert carries: one open alert per monitor and feature."""
-    return f"{monitor}\x1f{feature}"
+def _open_key(monitor: str, feature: str, segment: str) -> str:
+    """The unique key only an open alert carries: one open alert per monitor, feature, segment.
+
+    The whole population's key is the one before segments (``monitor\x1ffeature``),
+    so alerts open across the upgrade keep theirs. A key longer than the
+    column (names of up to 200 characters each) is its SHA-256 instead.
+    """
+    key = f"{monitor}\x1f{feature}" + (f"\x1f{segment}" if segment else "")
+    if len(key) <= _OPEN_KEY_LIMIT:
+        return key
+    return "sha256:" + hashlib.sha256(key.encode()).hexdigest()
 
 
 def _insert_notifications(
@@ -333,6 +364,7 @@ def alert_row(row: Any) -> AlertRow:
         updated_at=from_db_time(row.updated_at) or datetime.now(UTC),
         acknowledged_by=row.acknowledged_by, acknowledged_at=from_db_time(row.acknowledged_at),
         acknowledged_note=row.acknowledged_note, resolved_reason=row.resolved_reason,
+        segment=row.segment,
     )  # fmt: skip
 
 

@@ -1,9 +1,9 @@
 """What every part of the results store shares: the engine, transactions, errors.
 
-The store's methods live in five mixins over this base
+The store's methods live in six mixins over this base
 (:mod:`drift.store.writes`, :mod:`drift.store.reads`,
-:mod:`drift.store.summaries`, :mod:`drift.store.alert_rows` and
-:mod:`drift.store.actions`), and
+:mod:`drift.store.summaries`, :mod:`drift.store.segments`,
+:mod:`drift.store.alert_rows` and :mod:`drift.store.actions`), and
 :class:`drift.store.ResultsStore` puts them together.
 """
 

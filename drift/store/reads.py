@@ -1,9 +1,14 @@
 """Reads of the results store: what the dashboards and the alerts ask for.
 
 Each read is one query, answered from an index: runs and scores by (monitor,
-window end), a feature's series by (monitor, feature, metric, window end),
-the heatmap by (monitor, metric, window end), histograms by (run, feature),
-baselines by (monitor, version).
+window end), a feature's series by (monitor, feature, segment, metric, window
+end), the heatmap by (monitor, metric, window end), histograms by (run,
+feature, segment), baselines by (monitor, version).
+
+Reads of one feature's rows take a ``segment``: ``""`` (the default) is the
+whole population, as every result was before segments; a segment's name
+(``"country=BR"``) reads that segment's; ``None``, where offered, every
+segment's. So a view of "the feature" never mixes in its segments.
 """
 
 from __future__ import annotations
@@ -47,13 +52,22 @@ class Reads(StoreBase):
         text = self._read(lambda c: c.execute(query).scalar_one_or_none())
         return None if text is None else dict(loads(text))
 
-    def baseline_in_force(self, monitor: str) -> list[BaselineRecord]:
+    def baseline_in_force(self, monitor: str, segment: str | None = "") -> list[BaselineRecord]:
         """The latest baseline version of ``monitor``, one record per feature.
+
+        Parameters
+        ----------
+        monitor : str
+            The monitor.
+        segment : str or None, default ""
+            Whose reference counts: ``""`` the whole population, a segment's
+            name that segment's, ``None`` every segment's (the whole version).
 
         Returns
         -------
         list of BaselineRecord
-            By feature name; empty when the monitor has no baseline.
+            By feature name (then segment); empty when the monitor has no
+            baseline.
         """
         b = t.baseline
         latest = b.alias("latest")
@@ -63,7 +77,10 @@ class Reads(StoreBase):
             .scalar_subquery()
         )
         query = sa.select(b).where(b.c.monitor == monitor, b.c.version == newest)
-        rows = self._read(lambda c: c.execute(query.order_by(b.c.feature)).all())
+        if segment is not None:
+            query = query.where(b.c.segment == segment)
+        query = query.order_by(b.c.feature, b.c.segment)
+        rows = self._read(lambda c: c.execute(query).all())
         return [_baseline(row) for row in rows]
 
     def runs(
@@ -140,23 +157,41 @@ class Reads(StoreBase):
             for row in self._read(lambda c: c.execute(query).all())
         ]  # fmt: skip
 
-    def run_scores(self, run_id: int) -> list[ScorePoint]:
-        """Every score of one run, by feature and metric."""
+    def run_scores(self, run_id: int, segment: str | None = "") -> list[ScorePoint]:
+        """The scores of one run, by feature, segment and metric.
+
+        ``segment``: ``""`` the whole population's, a name that segment's,
+        ``None`` every segment's.
+        """
         s = t.score
-        query = sa.select(*_POINT).where(s.c.run_id == run_id).order_by(s.c.feature, s.c.metric)
+        query = sa.select(*_POINT).where(s.c.run_id == run_id)
+        if segment is not None:
+            query = query.where(s.c.segment == segment)
+        query = query.order_by(s.c.feature, s.c.segment, s.c.metric)
         return [ScorePoint(*row) for row in self._read(lambda c: c.execute(query).all())]
 
-    def run_histograms(self, run_id: int) -> list[HistogramRow]:
+    def run_histograms(self, run_id: int, segment: str | None = "") -> list[HistogramRow]:
         """One run's histograms, each feature's live counts beside its reference's.
+
+        Parameters
+        ----------
+        run_id : int
+            The run.
+        segment : str or None, default ""
+            ``""`` the whole population's, a name that segment's, ``None``
+            every segment's.
 
         Returns
         -------
         list of HistogramRow
-            By feature; ``contributions`` are each bin's share of the
-            divergence (NaN where it was not finite).
+            By feature (then segment); ``contributions`` are each bin's share
+            of the divergence (NaN where it was not finite).
         """
         h = t.histogram
-        query = sa.select(h).where(h.c.run_id == run_id).order_by(h.c.feature)
+        query = sa.select(h).where(h.c.run_id == run_id)
+        if segment is not None:
+            query = query.where(h.c.segment == segment)
+        query = query.order_by(h.c.feature, h.c.segment)
         return [_histogram(row) for row in self._read(lambda c: c.execute(query).all())]
 
 
@@ -166,7 +201,7 @@ def _baseline(row: Any) -> BaselineRecord:
         binning_spec=loads(row.binning_spec), labels=tuple(loads(row.labels)),
         counts=tuple(loads(row.counts)), missing=int(row.missing),
         reference_start=row.reference_start, reference_end=row.reference_end,
-        version=int(row.version),
+        version=int(row.version), segment=row.segment,
     )  # fmt: skip
 
 
@@ -177,5 +212,5 @@ def _histogram(row: Any) -> HistogramRow:
         contributions=tuple(
             float("nan") if c is None else float(c) for c in loads(row.contributions)
         ),
-        missing=int(row.missing),
+        missing=int(row.missing), segment=row.segment,
     )  # fmt: skip

@@ -47,6 +47,10 @@ class BaselineRecord:
         The reference window the bins were fitted on.
     version : int
         Set by the store on reads; ignored on writes.
+    segment : str
+        The rows the reference counts are of: ``""`` the whole population,
+        else a segment's name (``"country=BR"``), over the whole population's
+        bins. A pair is a feature named ``"x × y"`` of kind ``pair``.
     """
 
     monitor: str
@@ -59,6 +63,7 @@ class BaselineRecord:
     reference_start: datetime | None
     reference_end: datetime | None
     version: int = 0
+    segment: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +91,8 @@ class ScoreRecord:
         The smoother in force (``lidstone``, ``epsilon``, ``none``).
     alpha : float
         Its parameter.
+    segment : str
+        The rows scored: ``""`` the whole population, else a segment's name.
     """
 
     feature: str
@@ -102,6 +109,7 @@ class ScoreRecord:
     critical_threshold: float | None
     smoothing: str
     alpha: float
+    segment: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,7 +128,9 @@ class HistogramRecord:
         Missing values in the live window.
     contributions : tuple of float
         Each bin's share of the divergence, so a reader sees which bins
-        drive the drift.
+        drive the drift (a pair's cells row-major, ``x`` outer).
+    segment : str
+        The rows counted: ``""`` the whole population, else a segment's name.
     """
 
     feature: str
@@ -129,6 +139,7 @@ class HistogramRecord:
     missing: int
     reference_counts: tuple[int, ...]
     contributions: tuple[float, ...]
+    segment: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -200,7 +211,7 @@ class MonitorStatus:
 
 @dataclass(frozen=True, slots=True)
 class ScorePoint:
-    """One metric value of one feature in one window."""
+    """One metric value of one feature (in one segment, ``""``: all rows) in one window."""
 
     run_id: int
     feature: str
@@ -219,11 +230,12 @@ class ScorePoint:
     critical_threshold: float | None
     smoothing: str
     alpha: float
+    segment: str = ""
 
 
 @dataclass(frozen=True, slots=True)
 class HistogramRow:
-    """One feature's stored histogram of one run."""
+    """One feature's stored histogram of one run (in one segment, ``""``: all rows)."""
 
     run_id: int
     feature: str
@@ -232,11 +244,12 @@ class HistogramRow:
     reference_counts: tuple[int, ...]
     contributions: tuple[float, ...]
     missing: int
+    segment: str = ""
 
 
 @dataclass(frozen=True, slots=True)
 class AlertRow:
-    """An alert (incident) of one monitor and feature."""
+    """An alert (incident) of one monitor, feature and segment (``""``: all rows)."""
 
     id: int
     monitor: str
@@ -255,3 +268,4 @@ class AlertRow:
     acknowledged_at: datetime | None = None
     acknowledged_note: str | None = None
     resolved_reason: str | None = None
+    segment: str = ""

@@ -5,13 +5,14 @@ from __future__ import annotations
 from drift.store.actions import Actions
 from drift.store.alert_rows import AlertRows
 from drift.store.reads import Reads
+from drift.store.segments import Segments
 from drift.store.summaries import Summaries
 from drift.store.writes import Writes
 
 __all__ = ["ResultsStore"]
 
 
-class ResultsStore(Writes, Reads, Summaries, AlertRows, Actions):
+class ResultsStore(Writes, Reads, Summaries, Segments, AlertRows, Actions):
     """Reads and writes the ``drift_*`` results tables.
 
     Parameters

@@ -6,62 +6,39 @@ range would take seconds. These reads let the database group windows into
 time buckets (the window end's :class:`drift.sql.timekeys.WindowIndex`) and return at most a
 few hundred points per feature, keeping the worst value of each bucket:
 drift that happened inside a bucket is never averaged away.
+
+Grids and series of features are the whole population's (segment ``""``)
+unless a ``segment`` is named, so a feature's row never mixes in its
+segments; a run's worst severity (:meth:`Summaries.latest_runs`) is over
+every segment, as anything judged may drift.
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
 
-from drift.sql.timekeys import EpochMicros, WindowIndex
 from drift.store import tables as t
 from drift.store.base import StoreBase
-from drift.store.convert import from_db_time, to_db_time
+from drift.store.convert import from_db_time
+from drift.store.grids import (
+    SEVERITY_BY_RANK,
+    SEVERITY_RANK,
+    Bucketed,
+    bucket,
+    bucket_width,
+    headline,
+    reorder,
+    severity_rank,
+    to_grid,
+)
 from drift.store.records import AlertRow
+from drift.store.segments import segment_order
 
 __all__ = ["SEVERITY_RANK", "Bucketed", "RunAlerts", "Summaries"]
-
-#: Severities from least to most severe, as ranked in SQL (``max`` picks the worst).
-SEVERITY_RANK = {"insufficient_data": 0, "ok": 1, "warn": 2, "critical": 3}
-_EPOCH = datetime(1970, 1, 1)
-
-
-@dataclass(frozen=True, slots=True)
-class Bucketed:
-    """Values of one or more series over time buckets (a heatmap or a chart).
-
-    Attributes
-    ----------
-    names : tuple of str
-        The series (features of a heatmap, metrics of one feature's chart).
-    ends : tuple of datetime
-        Each bucket's last window end (UTC), oldest first.
-    starts : tuple of datetime
-        Each bucket's first window start (UTC): where charts place a column,
-        as pages name a window by its start.
-    values : tuple of tuple of float or None
-        ``values[i][j]``: the largest value of series ``names[i]`` in bucket
-        ``j`` (``None``: no finite value there).
-    severities : tuple of tuple of str or None
-        The worst severity of the same cells.
-    run_ids : tuple of tuple of int or None
-        The run behind each cell when buckets hold one window each (``width``
-        is ``None``); ``None`` in bucketed results.
-    width : timedelta or None
-        The bucket width, or ``None`` when every window is its own bucket.
-    """
-
-    names: tuple[str, ...]
-    ends: tuple[datetime, ...]
-    starts: tuple[datetime, ...]
-    values: tuple[tuple[float | None, ...], ...]
-    severities: tuple[tuple[str | None, ...], ...]
-    run_ids: tuple[tuple[int | None, ...], ...]
-    width: timedelta | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,31 +47,6 @@ class RunAlerts:
 
     alerts: tuple[AlertRow, ...]
     notifications: tuple[dict[str, Any], ...]
-
-
-def _headline(s: sa.Table) -> sa.ColumnElement[Any]:
-    """The value a chart shows: the bias-corrected KL where stored, else the value."""
-    return sa.func.coalesce(s.c.value_corrected, s.c.value)
-
-
-def _severity_rank(column: sa.ColumnElement[Any]) -> sa.ColumnElement[Any]:
-    return sa.case(*((column == name, rank) for name, rank in SEVERITY_RANK.items()), else_=0)
-
-
-_SEVERITY_BY_RANK = {rank: name for name, rank in SEVERITY_RANK.items()}
-
-
-def bucket_width(start: datetime, end: datetime, windows: int, limit: int) -> timedelta | None:
-    """The bucket width that keeps ``windows`` windows of ``(start, end]`` within ``limit``.
-
-    ``None`` when they fit as they are; else a whole number of hours (at
-    least one) so that ``(end - start) / width <= limit``.
-    """
-    if windows <= limit:
-        return None
-    seconds = (end - start).total_seconds()
-    hours = max(1, math.ceil(seconds / limit / 3600))
-    return timedelta(hours=hours)
 
 
 class Summaries(StoreBase):
@@ -115,11 +67,11 @@ class Summaries(StoreBase):
     ) -> list[dict[str, Any]]:
         """The newest ``limit`` runs ending in ``(start, end]`` after skipping ``offset``.
 
-        Newest first, each with its worst severity.
+        Newest first, each with its worst severity over every feature and segment.
         """
         r, s = t.run, t.score
         worst = (
-            sa.select(sa.func.max(_severity_rank(s.c.severity)))
+            sa.select(sa.func.max(severity_rank(s.c.severity)))
             .where(s.c.run_id == r.c.id)
             .scalar_subquery()
         )
@@ -137,7 +89,7 @@ class Summaries(StoreBase):
             {
                 "id": int(row.id), "window_start": row.window_start, "window_end": row.window_end,
                 "status": row.status, "error": row.error, "duration_seconds": row.duration_seconds,
-                "severity": None if row.worst is None else _SEVERITY_BY_RANK.get(int(row.worst)),
+                "severity": None if row.worst is None else SEVERITY_BY_RANK.get(int(row.worst)),
             }
             for row in self._read(lambda c: c.execute(query).all())
         ]  # fmt: skip
@@ -145,9 +97,12 @@ class Summaries(StoreBase):
     def sparkline(
         self, monitor: str, metric: str = "kl", points: int = 30
     ) -> list[tuple[datetime, datetime, float | None]]:
-        """(window start, window end, worst ``metric`` over features) of the last ``points``."""
+        """(window start, window end, worst ``metric`` over features) of the last ``points``.
+
+        The whole population's features (segment ``""``).
+        """
         s = t.score
-        ours = sa.and_(s.c.monitor == monitor, s.c.metric == metric)
+        ours = sa.and_(s.c.monitor == monitor, s.c.metric == metric, s.c.segment == "")
         # The oldest of the latest `points` window ends (or of all, when fewer), read off the
         # (monitor, metric, window_end) index backwards, bounds the scan: without it every
         # window the monitor ever had is grouped before the LIMIT.
@@ -157,7 +112,7 @@ class Summaries(StoreBase):
             nth, sa.select(sa.func.min(s.c.window_end)).where(ours).scalar_subquery()
         )
         query = (
-            sa.select(sa.func.min(s.c.window_start), s.c.window_end, sa.func.max(_headline(s)))
+            sa.select(sa.func.min(s.c.window_start), s.c.window_end, sa.func.max(headline(s)))
             .where(ours, s.c.window_end >= first)
             .group_by(s.c.window_end)
             .order_by(s.c.window_end.desc())
@@ -179,7 +134,8 @@ class Summaries(StoreBase):
 
         One query: the latest runs as a derived table joined to their scores
         (MariaDB takes no ``LIMIT`` inside ``IN``, but does in a join). Values
-        are the headline (bias-corrected KL, else the value).
+        are the headline (bias-corrected KL, else the value), of the whole
+        population (segment ``""``).
         """
         r, s = t.run, t.score
         latest = (
@@ -192,12 +148,13 @@ class Summaries(StoreBase):
         query = (
             sa.select(
                 s.c.feature, s.c.window_end, sa.func.min(s.c.window_start),
-                sa.func.max(_headline(s)), sa.func.max(_severity_rank(s.c.severity)), s.c.run_id,
+                sa.func.max(headline(s)), sa.func.max(severity_rank(s.c.severity)), s.c.run_id,
             )
             .join(latest, latest.c.id == s.c.run_id)
+            .where(s.c.segment == "")
             .group_by(s.c.feature, s.c.window_end, s.c.run_id)
         )  # fmt: skip
-        return _grid(self._read(lambda c: c.execute(query).all()), None)
+        return to_grid(self._read(lambda c: c.execute(query).all()), None)
 
     def metrics_of(self, monitor: str, run_id: int | None) -> list[str]:
         """The metrics stored for ``monitor``'s run ``run_id`` (its latest, say), sorted."""
@@ -208,23 +165,63 @@ class Summaries(StoreBase):
         return [str(m) for m in self._read(lambda c: c.execute(query).scalars().all())]
 
     def heatmap_grid(
-        self, monitor: str, metric: str, start: datetime, end: datetime, *, limit: int = 200
+        self,
+        monitor: str,
+        metric: str,
+        start: datetime,
+        end: datetime,
+        *,
+        limit: int = 200,
+        segment: str = "",
     ) -> Bucketed:
         """Every feature's ``metric`` over ``(start, end]``, in at most ``limit`` columns.
 
         With more windows than ``limit``, windows are grouped into buckets of
         whole hours and each cell holds the bucket's largest value and worst
-        severity.
+        severity. The features of one ``segment`` (default the whole population).
         """
         s = t.score
-        return self._grid_of(s.c.feature, s.c.metric == metric, monitor, start, end, limit)
+        only = sa.and_(s.c.metric == metric, s.c.segment == segment)
+        return self._grid_of(s.c.feature, only, monitor, start, end, limit)
 
     def feature_series(
-        self, monitor: str, feature: str, start: datetime, end: datetime, *, limit: int = 500
+        self,
+        monitor: str,
+        feature: str,
+        start: datetime,
+        end: datetime,
+        *,
+        limit: int = 500,
+        segment: str = "",
     ) -> Bucketed:
-        """Every stored metric of one feature over ``(start, end]``, ``limit`` points at most."""
+        """Every stored metric of one feature over ``(start, end]``, ``limit`` points at most.
+
+        The feature in one ``segment`` (default the whole population).
+        """
         s = t.score
-        return self._grid_of(s.c.metric, s.c.feature == feature, monitor, start, end, limit)
+        only = sa.and_(s.c.feature == feature, s.c.segment == segment)
+        return self._grid_of(s.c.metric, only, monitor, start, end, limit)
+
+    def segment_series(
+        self,
+        monitor: str,
+        feature: str,
+        metric: str,
+        start: datetime,
+        end: datetime,
+        *,
+        limit: int = 200,
+    ) -> Bucketed:
+        """One feature's ``metric`` in each of its segments over ``(start, end]``.
+
+        The feature's history per segment: ``names`` are the segments (``""``,
+        the whole population, first; then by name, the lumped ``<other>``
+        last), bucketed as :meth:`heatmap_grid`.
+        """
+        s = t.score
+        only = sa.and_(s.c.feature == feature, s.c.metric == metric)
+        grid = self._grid_of(s.c.segment, only, monitor, start, end, limit)
+        return reorder(grid, segment_order((name, 0) for name in grid.names))
 
     def _grid_of(
         self,
@@ -241,22 +238,22 @@ class Summaries(StoreBase):
         where = (s.c.monitor == monitor, only, s.c.window_end > start, s.c.window_end <= end)
         if width is None:
             query = sa.select(
-                series, s.c.window_end, s.c.window_start, _headline(s),
-                _severity_rank(s.c.severity), s.c.run_id,
+                series, s.c.window_end, s.c.window_start, headline(s),
+                severity_rank(s.c.severity), s.c.run_id,
             ).where(*where)  # fmt: skip
         else:
-            bucket = _bucket(s.c.window_end, start, width).label("bucket")
+            key = bucket(s.c.window_end, start, width).label("bucket")
             query = (
                 sa.select(
                     series, sa.func.max(s.c.window_end), sa.func.min(s.c.window_start),
-                    sa.func.max(_headline(s)),
-                    sa.func.max(_severity_rank(s.c.severity)), sa.null(),
+                    sa.func.max(headline(s)),
+                    sa.func.max(severity_rank(s.c.severity)), sa.null(),
                 )
                 .where(*where)
-                .group_by(series, bucket)
+                .group_by(series, key)
             )  # fmt: skip
         rows = self._read(lambda c: c.execute(query).all())
-        return _grid(rows, width)
+        return to_grid(rows, width)
 
     def thresholds_of(self, run_id: int | None) -> dict[str, tuple[float | None, float | None]]:
         """The warn and critical thresholds in force per metric in run ``run_id``."""
@@ -280,15 +277,16 @@ class Summaries(StoreBase):
         """Alerts opened by runs whose windows end in ``(start, end]``, with that window end."""
         a, r = t.alert, t.run
         query = (
-            sa.select(a.c.id, a.c.feature, a.c.severity, a.c.state, a.c.message, r.c.window_end,
-                      r.c.window_start, r.c.id.label("run_id"))
+            sa.select(a.c.id, a.c.feature, a.c.segment, a.c.severity, a.c.state, a.c.message,
+                      r.c.window_end, r.c.window_start, r.c.id.label("run_id"))
             .join(r, r.c.id == a.c.opened_run_id)
             .where(a.c.monitor == monitor, r.c.window_end > start, r.c.window_end <= end)
-            .order_by(r.c.window_end, a.c.feature)
+            .order_by(r.c.window_end, a.c.feature, a.c.segment)
         )  # fmt: skip
         return [
             {
-                "id": int(row.id), "feature": row.feature, "severity": row.severity,
+                "id": int(row.id), "feature": row.feature, "segment": row.segment,
+                "severity": row.severity,
                 "state": row.state, "message": row.message, "window_end": row.window_end,
                 "window_start": row.window_start, "run_id": int(row.run_id),
             }
@@ -309,7 +307,7 @@ class Summaries(StoreBase):
                     a.c.resolved_run_id == run_id,
                 )
             )
-            .order_by(a.c.feature, a.c.id)
+            .order_by(a.c.feature, a.c.segment, a.c.id)
         )
         alerts = tuple(alert_row(row) for row in self._read(lambda c: c.execute(query).all()))
         if not alerts:
@@ -350,51 +348,3 @@ class Summaries(StoreBase):
             return c.execute(before).scalar_one_or_none(), c.execute(after).scalar_one_or_none()
 
         return self._read(both)
-
-
-def _bucket(
-    column: sa.ColumnElement[Any], start: datetime, width: timedelta
-) -> sa.ColumnElement[Any]:
-    """The bucket of a window end: ``k`` for ends in ``(start + k*width, start + (k+1)*width]``.
-
-    A window that ends on a bucket's edge belongs to the bucket it closes, so
-    the index is taken one microsecond before the end. Origin and width are
-    integers computed here, written as literals.
-    """
-    origin = ((to_db_time(start) or _EPOCH) - _EPOCH) // timedelta(microseconds=1)
-    return WindowIndex(
-        EpochMicros(column),
-        sa.literal_column(str(origin + 1)),
-        sa.literal_column(str(width // timedelta(microseconds=1))),
-    )
-
-
-def _grid(rows: Any, width: timedelta | None) -> Bucketed:
-    """Rows of (series, end, start, value, severity rank, run id) as a dense grid."""
-    names = sorted({row[0] for row in rows})
-    ends = sorted({row[1] for row in rows})
-    starts: dict[Any, Any] = {}
-    for row in rows:
-        starts[row[1]] = row[2] if row[1] not in starts else min(starts[row[1]], row[2])
-    column = {end: j for j, end in enumerate(ends)}
-    index = {name: i for i, name in enumerate(names)}
-    values: list[list[float | None]] = [[None] * len(ends) for _ in names]
-    severities: list[list[str | None]] = [[None] * len(ends) for _ in names]
-    run_ids: list[list[int | None]] = [[None] * len(ends) for _ in names]
-    for name, end, _start, value, rank, run_id in rows:
-        i, j = index[name], column[end]
-        if value is not None and math.isfinite(float(value)):
-            values[i][j] = float(value)
-        if rank is not None:
-            severities[i][j] = _SEVERITY_BY_RANK.get(int(rank))
-        if run_id is not None:
-            run_ids[i][j] = int(run_id)
-    return Bucketed(
-        names=tuple(names),
-        ends=tuple(e for e in (from_db_time(x) for x in ends) if e is not None),
-        starts=tuple(e for e in (from_db_time(starts[x]) for x in ends) if e is not None),
-        values=tuple(tuple(v) for v in values),
-        severities=tuple(tuple(v) for v in severities),
-        run_ids=tuple(tuple(v) for v in run_ids),
-        width=width,
-    )

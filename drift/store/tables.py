@@ -8,6 +8,10 @@ by the store (DuckDB has no auto-increment), and there are no foreign keys
 histograms consistent by writing them in one transaction. Times are naive
 UTC in the database and aware UTC in Python (``UtcDateTime``). JSON is kept
 in text columns, which every dialect holds the same way.
+
+A ``segment`` names the rows a baseline, score, histogram or alert is about
+(revision 0006): ``""`` is the whole population, else ``"country=BR"`` (see
+:mod:`drift.stats.segments`); the keys that name ``feature`` name it next.
 """
 
 from __future__ import annotations
@@ -71,6 +75,7 @@ baseline = sa.Table(
     _id(),
     sa.Column("monitor", sa.String(NAME), nullable=False),
     sa.Column("feature", sa.String(NAME), nullable=False),
+    sa.Column("segment", sa.String(NAME), nullable=False, server_default=""),  # "" = all rows
     sa.Column("version", sa.Integer, nullable=False),
     sa.Column("kind", sa.String(20), nullable=False),
     sa.Column("binning_spec", sa.Text, nullable=False),
@@ -80,7 +85,7 @@ baseline = sa.Table(
     sa.Column("reference_start", UtcDateTime, nullable=True),
     sa.Column("reference_end", UtcDateTime, nullable=True),
     sa.Column("created_at", UtcDateTime, nullable=False),
-    sa.UniqueConstraint("monitor", "feature", "version"),
+    sa.UniqueConstraint("monitor", "feature", "segment", "version"),
     sa.Index(None, "monitor", "version"),
 )
 
@@ -110,6 +115,7 @@ score = sa.Table(
     sa.Column("run_id", sa.BigInteger, nullable=False),
     sa.Column("monitor", sa.String(NAME), nullable=False),
     sa.Column("feature", sa.String(NAME), nullable=False),
+    sa.Column("segment", sa.String(NAME), nullable=False, server_default=""),  # "" = all rows
     sa.Column("metric", sa.String(50), nullable=False),
     sa.Column("window_start", UtcDateTime, nullable=False),
     sa.Column("window_end", UtcDateTime, nullable=False),
@@ -125,8 +131,8 @@ score = sa.Table(
     sa.Column("critical_threshold", sa.Double, nullable=True),
     sa.Column("smoothing", sa.String(20), nullable=False),
     sa.Column("alpha", sa.Double, nullable=False),
-    sa.UniqueConstraint("run_id", "feature", "metric"),
-    sa.Index(None, "monitor", "feature", "metric", "window_end"),
+    sa.UniqueConstraint("run_id", "feature", "segment", "metric"),
+    sa.Index(None, "monitor", "feature", "segment", "metric", "window_end"),
     sa.Index(None, "monitor", "metric", "window_end"),
 )
 
@@ -136,12 +142,13 @@ histogram = sa.Table(
     _id(),
     sa.Column("run_id", sa.BigInteger, nullable=False),
     sa.Column("feature", sa.String(NAME), nullable=False),
+    sa.Column("segment", sa.String(NAME), nullable=False, server_default=""),  # "" = all rows
     sa.Column("labels", sa.Text, nullable=False),
     sa.Column("counts", sa.Text, nullable=False),
     sa.Column("reference_counts", sa.Text, nullable=False),
     sa.Column("contributions", sa.Text, nullable=False),
     sa.Column("missing", sa.BigInteger, nullable=False),
-    sa.UniqueConstraint("run_id", "feature"),
+    sa.UniqueConstraint("run_id", "feature", "segment"),
 )
 
 alert = sa.Table(
@@ -150,6 +157,7 @@ alert = sa.Table(
     _id(),
     sa.Column("monitor", sa.String(NAME), nullable=False),
     sa.Column("feature", sa.String(NAME), nullable=False),
+    sa.Column("segment", sa.String(NAME), nullable=False, server_default=""),  # "" = all rows
     sa.Column("severity", sa.String(10), nullable=False),
     sa.Column("state", sa.String(10), nullable=False),
     sa.Column("opened_run_id", sa.BigInteger, nullable=True),

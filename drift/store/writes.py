@@ -76,15 +76,16 @@ class Writes(StoreBase):
         monitor : str
             The monitor the baseline belongs to.
         records : sequence of BaselineRecord
-            One record per feature: the whole baseline (features left out are
-            not part of the new version). Their ``version`` is ignored.
+            One record per feature and segment: the whole baseline (features
+            and segments left out are not part of the new version). Their
+            ``version`` is ignored.
 
         Returns
         -------
         int
             The version in force afterwards: the current one when ``records``
-            hold the same features, kinds, binnings, labels, counts and
-            reference windows (nothing is written), else the next one.
+            hold the same features, segments, kinds, binnings, labels, counts
+            and reference windows (nothing is written), else the next one.
         """
         now = to_db_time(datetime.now(UTC))
         rows = [_baseline_values(monitor, r) for r in records]
@@ -123,7 +124,8 @@ class Writes(StoreBase):
         ----------
         record : RunRecord
             The run. Its window is the key: writing the same monitor and
-            window again replaces the run's row, scores and histograms.
+            window again replaces the run's row, scores and histograms (of
+            every segment: segments the new record lacks are gone too).
 
         Returns
         -------
@@ -195,7 +197,8 @@ class Writes(StoreBase):
             [
                 {
                     "id": ids[i], "run_id": run_id, "monitor": record.monitor,
-                    "feature": s.feature, "metric": s.metric, "window_start": start,
+                    "feature": s.feature, "segment": s.segment, "metric": s.metric,
+                    "window_start": start,
                     "window_end": end, "value": number(s.value),
                     "value_corrected": number(s.value_corrected),
                     "p_value": number(s.p_value), "p_adjusted": number(s.p_adjusted),
@@ -217,7 +220,7 @@ class Writes(StoreBase):
             t.histogram.insert(),
             [
                 {
-                    "id": ids[i], "run_id": run_id, "feature": h.feature,
+                    "id": ids[i], "run_id": run_id, "feature": h.feature, "segment": h.segment,
                     "labels": dumps(list(h.labels)), "counts": dumps(list(h.counts)),
                     "reference_counts": dumps(list(h.reference_counts)),
                     "contributions": dumps([number(c) for c in h.contributions]),
@@ -321,6 +324,7 @@ def _baseline_values(monitor: str, r: BaselineRecord) -> dict[str, Any]:
     return {
         "monitor": monitor,
         "feature": r.feature,
+        "segment": r.segment,
         "kind": r.kind,
         "binning_spec": dumps(dict(r.binning_spec)),
         "labels": dumps(list(r.labels)),
@@ -337,11 +341,11 @@ def _same_baseline(stored: Sequence[Any], rows: Sequence[Mapping[str, Any]]) -> 
     def key(row: Any) -> tuple[Any, ...]:
         get = row.__getitem__ if isinstance(row, Mapping) else row._mapping.__getitem__
         return (
-            get("feature"), get("kind"), loads(get("binning_spec")), loads(get("labels")),
-            loads(get("counts")), int(get("missing")), to_db_time(get("reference_start")),
-            to_db_time(get("reference_end")),
+            get("feature"), get("segment"), get("kind"), loads(get("binning_spec")),
+            loads(get("labels")), loads(get("counts")), int(get("missing")),
+            to_db_time(get("reference_start")), to_db_time(get("reference_end")),
         )  # fmt: skip
 
-    mine = sorted((key(r) for r in rows), key=lambda k: k[0])
-    theirs = sorted((key(s) for s in stored), key=lambda k: k[0])
+    mine = sorted((key(r) for r in rows), key=lambda k: (k[0], k[1]))
+    theirs = sorted((key(s) for s in stored), key=lambda k: (k[0], k[1]))
     return mine == theirs

@@ -74,6 +74,48 @@ def window_summary(
     )  # fmt: skip
 
 
+def segment_window(
+    store: ResultsStore,
+    day: int,
+    cells: dict[str, tuple[str, float]],
+    feature: str = "amount",
+    monitor: str = "checkout",
+) -> WindowSummary:
+    """Store one window with ``feature`` in each segment at ``{segment: (severity, value)}``.
+
+    ``""`` is the whole population; every segment is its own summary entry, as
+    the run layer hands them to alerts.
+    """
+    start = T0 + day * DAY
+    run_id = store.write_run(
+        RunRecord(
+            monitor=monitor, window_start=start, window_end=start + DAY, status="ok",
+            error=None, started_at=start, finished_at=start, duration_seconds=0.1,
+            airflow_run_id=None,
+            scores=tuple(
+                ScoreRecord(feature, "kl", value * 1.1, value, 1e-9, 1e-8, 300, 3000, 0.0,
+                            severity, 0.05, 0.2, "lidstone", 0.5, segment=segment)
+                for segment, (severity, value) in cells.items()
+            ),
+        )
+    )  # fmt: skip
+    features = tuple(
+        FeatureSummary(
+            feature=feature, kind="numeric", severity=severity, drifted=severity != "ok",
+            enough_data=True, metrics={"kl": value * 1.1, "kl_corrected": value},
+            p_value=1e-9, p_adjusted=1e-8, n_current=300, n_reference=3000, missing_rate=0.0,
+            segment=segment,
+        )
+        for segment, (severity, value) in cells.items()
+    )  # fmt: skip
+    worst = max((f.severity for f in features), key=("ok", "warn", "critical").index)
+    return WindowSummary(
+        monitor=monitor, window_start=start, window_end=start + DAY, status="ok",
+        run_id=run_id, error=None, drifted=tuple(f.feature for f in features if f.drifted),
+        max_severity=worst, features=features,
+    )  # fmt: skip
+
+
 def posts(server: HTTPServer) -> list[dict[str, Any]]:
     """The JSON bodies ``server`` received, oldest first."""
     return [json.loads(request.get_data()) for request, _ in server.log]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import socket
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -12,6 +13,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+# The helpers of this folder (segment_data.py) import by name, as tests/alerts' do.
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from segment_data import fill_segments
 
 ROOT = Path(__file__).resolve().parents[2]
 #: Where the browser tests leave their screenshots (printed at the end of the run).
@@ -100,3 +106,10 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
 @pytest.fixture
 def served() -> Iterator[type[Served]]:
     yield Served
+
+
+@pytest.fixture(scope="session")
+def segment_results(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, dict[str, Any]]:
+    """A SQLite results store filled by :func:`fill_segments`, and what it returned."""
+    url = f"sqlite:///{tmp_path_factory.mktemp('segments') / 'drift.db'}"
+    return url, fill_segments(url)

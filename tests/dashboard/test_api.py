@@ -195,6 +195,8 @@ def test_the_openapi_schema_documents_every_api_route(demo_results: str) -> None
         "/api/monitors/{name}/runs",
         "/api/monitors/{name}/heatmap",
         "/api/monitors/{name}/features/{feature}/series",
+        "/api/monitors/{name}/features/{feature}/segments",
+        "/api/monitors/{name}/segments",
         "/api/monitors/{name}/alerts",
         "/api/monitors/{name}/actions",
         "/api/monitors/{name}/alerts/{alert_id}/acknowledge",

@@ -11,6 +11,15 @@
     return Plotly.newPlot(el, traces, Object.assign(base, layout || {}), Object.assign({}, CONFIG, config || {}));
   }
 
+  // Names go into plotly's hover templates and titles, which read a little HTML.
+  function esc(text) {
+    return String(text).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+  }
+
+  function transpose(rows) {
+    return rows.length ? rows[0].map(function (_, j) { return rows.map(function (r) { return r[j]; }); }) : [];
+  }
+
   function withQuery(path, params) {
     var q = new URLSearchParams();
     Object.keys(params).forEach(function (k) { if (params[k] != null) { q.set(k, params[k]); } });
@@ -90,6 +99,7 @@
         });
     }
     series();
+    bySegment();
     var pick = document.getElementById("feature-pick");
     if (pick) {
       pick.addEventListener("change", function () {
@@ -156,11 +166,59 @@
       .then(function () { other.dataset.rendered = "1"; });
   }
 
+  // The chosen feature's KL in each segment over time; a click opens that run in that segment.
+  function bySegment() {
+    var b = data.by_segment, links = data.links, el = document.getElementById("series-segments");
+    if (!b || !el || !b.names.length) { return; }
+    plot(el, b.names.map(function (name, k) {
+      return {
+        x: b.starts, y: b.values[k], name: name ? esc(name) : "whole population", type: "scatter",
+        mode: "lines+markers", customdata: b.run_ids[k],
+        line: name ? { width: 1.5 } : { width: 3, color: "#17324d" },
+        hovertemplate: "window %{x|%Y-%m-%d %H:%M}<br>%{y:.4f}<extra>" + (name ? esc(name) : "whole population") + "</extra>"
+      };
+    }), { height: 260, legend: { orientation: "h", y: -0.3 }, margin: { l: 70, r: 20, t: 20, b: 40 },
+      xaxis: { type: "date" }, yaxis: { rangemode: "tozero" } }).then(function () {
+      el.dataset.rendered = "1";
+      el.on("plotly_click", function (ev) {
+        var p = ev.points[0], id = p.customdata, name = b.names[p.curveNumber];
+        if (id != null) {
+          window.location.href = withQuery(links.run.replace("__ID__", String(id)), { segment: name || null });
+        }
+      });
+    });
+  }
+
+  // A pair's cells: x's bins across, y's bins up, each coloured by its share of the joint's KL.
+  function pairChart(el, f) {
+    var p = f.pair, names = f.feature.split(" \u00d7 ");
+    function pct(v) { return (100 * v).toFixed(1) + "%"; }
+    var text = p.y_labels.map(function (_, j) {
+      return p.x_labels.map(function (_, i) {
+        return "live " + pct(p.live_shares[i][j]) + " · reference " + pct(p.reference_shares[i][j]);
+      });
+    });
+    plot(el, [{
+      type: "heatmap", x: p.x_labels.map(String), y: p.y_labels.map(String), z: transpose(p.contributions),
+      text: text, zmid: 0, colorscale: "RdBu", reversescale: true, hoverongaps: false,
+      colorbar: { title: { text: "KL contribution" } },
+      hovertemplate: esc(names[0] || "x") + " %{x}<br>" + esc(names[1] || "y") +
+        " %{y}<br>KL contribution %{z:.4f}<br>%{text}<extra></extra>"
+    }], {
+      height: Math.max(380, 140 + 24 * p.y_labels.length), margin: { l: 90, r: 20, t: 20, b: 70 },
+      xaxis: { type: "category", title: { text: esc(names[0] || "") }, automargin: true },
+      yaxis: { type: "category", title: { text: esc(names[1] || "") }, automargin: true }
+    }).then(function () { el.dataset.rendered = "1"; });
+  }
+
   function run() {
+    var pick = document.getElementById("segment-pick");
+    if (pick) { pick.addEventListener("change", function () { pick.form.submit(); }); }
     (data.run.features || []).forEach(function (f, i) {
-      var el = document.querySelector('.hist[data-index="' + i + '"]');
+      var el = document.querySelector('.chart[data-index="' + i + '"]');
       if (!el) { return; }
       if (!f.labels.length) { el.textContent = "No histogram stored for this feature."; return; }
+      if (f.pair) { pairChart(el, f); return; }
       function shares(counts) {
         var total = counts.reduce(function (a, b) { return a + b; }, 0) || 1;
         return counts.map(function (c) { return c / total; });
