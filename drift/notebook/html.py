@@ -1,9 +1,12 @@
 """A drift report as HTML: for Jupyter (``_repr_html_``) and as one self-contained file.
 
-The HTML holds a table of every feature with its severity, then for each
-drifted feature the reference-vs-live histogram (share of rows per bin) with
-each bin's share of the KL divergence, drawn by plotly.js as the dashboard's
-run page draws it. plotly.js is the bundle shipped in the ``plotly`` package
+The HTML holds a table of every feature with its severity (pairs too), the
+pairs' chain-rule split and the segment x feature table
+(:mod:`drift.notebook.breakdown`), then for each drifted feature, and each
+feature drifted in a segment, the reference-vs-live histogram (share of
+rows per bin) with each bin's share of the KL divergence, drawn by
+plotly.js as the dashboard's run page draws it; a drifted pair gets a
+heatmap of its cells' shares instead. plotly.js is the bundle shipped in the ``plotly`` package
 (``plotly.offline.get_plotlyjs()``), embedded once per report: no ``<script
 src>``, nothing from a CDN, so a report opens offline and is still drawn when
 a notebook is reopened or exported. A report with no drifted feature has no
@@ -14,14 +17,15 @@ Every name and label is escaped: a column called ``<script>`` is shown, not run.
 
 from __future__ import annotations
 
-import html
-import json
 import math
 import uuid
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Protocol
 
+from drift.notebook.breakdown import pair_heatmap, pair_table, segment_table
+from drift.notebook.markup import escape, number, p_text, plot_script
+from drift.stats.binning import Binning, PairBinning
 from drift.stats.verdicts import FeatureScore, Thresholds
 
 __all__ = ["MAX_BINS", "ReportLike", "bins", "page_html", "report_html", "save_html"]
@@ -57,6 +61,9 @@ class ReportLike(Protocol):
     @property
     def skipped(self) -> Mapping[str, str]: ...
 
+    @property
+    def binnings(self) -> Mapping[str, Binning]: ...
+
 
 def report_html(report: ReportLike) -> str:
     """The report as an HTML fragment (what Jupyter shows): table, charts, plotly.js once.
@@ -74,23 +81,31 @@ def report_html(report: ReportLike) -> str:
     (1, 1)
     """
     scores = report.scores
+    whole = [s for s in scores if not s.segment]
     drifted = [s for s in scores if s.drifted]
     token = uuid.uuid4().hex[:12]
     parts = [f'<div class="drift-report" id="drift-report-{token}">', f"<style>{_STYLE}</style>"]
     parts.append(_summary(scores, report.thresholds))
-    parts.append(_table(scores))
+    parts.append(_table(whole))
+    parts.append(pair_table(whole))
+    parts.append(segment_table(scores))
     if report.skipped:
         items = "".join(
-            f"<li><code>{_e(name)}</code>: {_e(reason)}</li>"
+            f"<li><code>{escape(name)}</code>: {escape(reason)}</li>"
             for name, reason in report.skipped.items()
         )
         parts.append(f'<p class="note">Left out (no feature):</p><ul class="note">{items}</ul>')
     if drifted:
         parts.append(_plotly_js())
         for i, score in enumerate(drifted):
-            parts.append(_chart(score, f"drift-chart-{token}-{i}"))
+            element = f"drift-chart-{token}-{i}"
+            pair = report.binnings.get(score.feature)
+            if isinstance(pair, PairBinning) and not score.segment:
+                parts.append(pair_heatmap(score, pair, element))
+            else:
+                parts.append(_chart(score, element))
     parts.append("</div>")
-    return "\n".join(parts)
+    return "\n".join(p for p in parts if p)
 
 
 def page_html(report: ReportLike, title: str = "Drift report") -> str:
@@ -105,7 +120,7 @@ def page_html(report: ReportLike, title: str = "Drift report") -> str:
         f'<meta http-equiv="Content-Security-Policy" content="{csp}">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
         '<link rel="icon" href="data:,">\n'
-        f"<title>{_e(title)}</title>\n</head>\n<body>\n{report_html(report)}\n</body>\n</html>\n"
+        f"<title>{escape(title)}</title>\n</head>\n<body>\n{report_html(report)}\n</body>\n</html>\n"
     )
 
 
@@ -116,15 +131,16 @@ def save_html(report: ReportLike, path: str | Path, title: str = "Drift report")
     return target
 
 
-def _e(value: object) -> str:
-    return html.escape(str(value), quote=True)
-
-
 def _summary(scores: Sequence[FeatureScore], thresholds: Thresholds) -> str:
-    drifted = [s for s in scores if s.drifted]
+    whole = [s for s in scores if not s.segment]
+    drifted = [s for s in whole if s.drifted]
     worst = {sev: sum(1 for s in drifted if s.severity == sev) for sev in ("critical", "warn")}
     counts = ", ".join(f"{n} {sev}" for sev, n in worst.items() if n)
-    head = f"{len(scores)} feature{'s' if len(scores) != 1 else ''}, {len(drifted)} drifted"
+    head = f"{len(whole)} feature{'s' if len(whole) != 1 else ''}, {len(drifted)} drifted"
+    per_segment = [s for s in scores if s.segment]
+    if per_segment:
+        flagged = sum(s.drifted for s in per_segment)
+        head += f"; per segment, {flagged} of {len(per_segment)} scores drifted"
     rule = (
         f"drifted: adjusted p &lt; {thresholds.p_value:g} and bias-corrected KL &ge; "
         f"{thresholds.min_effect:g} nats; warn from {thresholds.warn:g}, critical from "
@@ -146,25 +162,15 @@ def _table(scores: Sequence[FeatureScore]) -> str:
     for s in scores:
         drifted = "yes" if s.drifted else ("-" if s.enough_data else "too few rows")
         rows.append(
-            f'<tr data-feature="{_e(s.feature)}" data-severity="{_e(s.severity)}">'
-            f'<td class="name">{_e(s.feature)}</td><td class="name">{_e(s.kind)}</td>'
-            f'<td><span class="sev sev-{_e(s.severity)}">{_e(s.severity)}</span></td>'
-            f"<td>{drifted}</td><td>{_num(s.metrics.get('kl_corrected'))}</td>"
-            f"<td>{_num(s.metrics.get('psi'))}</td><td>{_num(s.metrics.get('jensen_shannon'))}</td>"
-            f"<td>{_p(s.p_adjusted)}</td><td>{s.reference.rows:,}</td><td>{s.current.rows:,}</td>"
+            f'<tr data-feature="{escape(s.feature)}" data-severity="{escape(s.severity)}">'
+            f'<td class="name">{escape(s.feature)}</td><td class="name">{escape(s.kind)}</td>'
+            f'<td><span class="sev sev-{escape(s.severity)}">{escape(s.severity)}</span></td>'
+            f"<td>{drifted}</td><td>{number(s.metrics.get('kl_corrected'))}</td>"
+            f"<td>{number(s.metrics.get('psi'))}</td><td>{number(s.metrics.get('jensen_shannon'))}</td>"
+            f"<td>{p_text(s.p_adjusted)}</td><td>{s.reference.rows:,}</td><td>{s.current.rows:,}</td>"
             "</tr>"
         )
     return f'<table class="features"><thead>{head}</thead><tbody>{"".join(rows)}</tbody></table>'
-
-
-def _num(value: float | None) -> str:
-    if value is None:
-        return "-"
-    return "inf" if math.isinf(value) else f"{value:.4f}"
-
-
-def _p(value: float) -> str:
-    return f"{value:.2e}" if value < 1e-3 else f"{value:.3f}"
 
 
 def _plotly_js() -> str:
@@ -219,7 +225,7 @@ def bins(score: FeatureScore) -> dict[str, list[str] | list[float] | list[float 
 def _chart(score: FeatureScore, element: str) -> str:
     drawn = bins(score)
     # plotly.js reads tags in tick and hover text: escaped, a label shows as written.
-    drawn["labels"] = [_e(label) for label in drawn["labels"]]
+    drawn["labels"] = [escape(label) for label in drawn["labels"]]
     shown = len(drawn["labels"])
     note = (
         f" (the {shown} of {len(score.labels)} bins with the largest share of KL)"
@@ -227,9 +233,14 @@ def _chart(score: FeatureScore, element: str) -> str:
         else ""
     )
     kl = score.metrics.get("kl_corrected", 0.0)
+    where = f' data-feature="{escape(score.feature)}"'
+    title = escape(score.feature)
+    if score.segment:
+        where += f' data-segment="{escape(score.segment)}"'
+        title += f' <span class="note">in</span> {escape(score.segment)}'
     heading = (
-        f'<h4>{_e(score.feature)} <span class="sev sev-{_e(score.severity)}">'
-        f'{_e(score.severity)}</span> <span class="note">bias-corrected KL {_num(kl)} nats'
+        f'<h4>{title} <span class="sev sev-{escape(score.severity)}">'
+        f'{escape(score.severity)}</span> <span class="note">bias-corrected KL {number(kl)} nats'
         f"{note}</span></h4>"
         '<p class="note">Share of KL: the bin\'s term of KL (live || reference) over the total; '
         "below 0 where live has fewer rows there than the reference.</p>"
@@ -257,28 +268,8 @@ def _chart(score: FeatureScore, element: str) -> str:
                    "side": "right", "tickformat": ".0%", "tickmode": "auto", "showgrid": False,
                    "zeroline": False, "automargin": True},
     }  # fmt: skip
-    figure = _json({"data": data, "layout": layout})
-    script = (
-        "(function () {"
-        f"var el = document.getElementById({_json(element)}); var fig = {figure};"
-        "window.Plotly.newPlot(el, fig.data, fig.layout, {displaylogo: false, responsive: true})"
-        '.then(function () { el.dataset.rendered = "1"; });'
-        "})();"
-    )
     return (
-        f'<div class="feature" data-feature="{_e(score.feature)}">{heading}'
+        f'<div class="feature"{where}>{heading}'
         f'<div class="chart" id="{element}"></div>'
-        f'<script type="text/javascript">{script}</script></div>'
-    )
-
-
-def _json(value: object) -> str:
-    """JSON safe inside a ``<script>``: no ``</script>``, ``<!--`` or line separators."""
-    text = json.dumps(value, allow_nan=False)
-    return (
-        text.replace("<", "\\u003c")
-        .replace(">", "\\u003e")
-        .replace("&", "\\u0026")
-        .replace("\u2028", "\\u2028")
-        .replace("\u2029", "\\u2029")
+        f"{plot_script(element, {'data': data, 'layout': layout})}</div>"
     )
