@@ -200,8 +200,9 @@ def window_segments(
             cells: Segmented = [{} for _ in range(n * slots)]
             if pushed:
                 cells = count_bins_by_window(
-                    conn, relation.selectable, where, key, n * slots, pushed, source.dialect
-                )
+                    conn, relation.selectable, where, key, n * slots, pushed, source.dialect,
+                    timed=n > 1,
+                )  # fmt: skip
             if streamed:
                 alone = _streamed(conn, relation.selectable, where, key, n * slots, streamed,
                                   source.chunk_size)  # fmt: skip
