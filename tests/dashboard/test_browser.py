@@ -258,3 +258,53 @@ def test_signing_in_and_acknowledging_an_alert_through_the_confirm_page(
     ]
     assert visit.outside == [], f"requests left loopback: {visit.outside}"
     visit.context.close()
+
+
+def test_segments_and_a_pair_in_the_browser(
+    browser: Any, segment_results: tuple[str, Any], served: Any, screenshot: Any
+) -> None:
+    """Issue 19: the monitor's segment x feature table, the run page's picker, a pair's heatmap."""
+    url, filled = segment_results
+    last = filled["runs"][-1]
+    visit = Visit(browser)
+    page = visit.page
+    with served(_app(url, "/drift")) as base:
+        page.goto(f"{base}/drift/monitors/shop?feature=amount")
+        table = page.locator("#segments table.segments")
+        assert table.locator("tbody tr").count() == 4  # the whole population and 3 segments
+        assert table.locator("td.s-critical").count() == 2  # amount in BR; the pair, overall
+        by_segment = visit.rendered("#series-segments")
+        assert by_segment["traces"] == 4 and by_segment["points"] == 4 * 3
+        screenshot(page, "segments-1-monitor")
+
+        # The critical cell of amount in BR opens the run in that segment.
+        table.locator("tbody tr", has_text="country=BR").locator("td.s-critical a").click()
+        page.wait_for_url(f"{base}/drift/runs/{last}?segment=country%3DBR")
+        assert "in country=BR" in page.locator("h1").inner_text()
+        assert page.locator("#segment-pick").input_value() == "country=BR"
+        hist = visit.rendered(".hist[data-index='0']")
+        assert hist["types"] == ["bar", "bar", "scatter"] and hist["points"] > 0
+        assert page.locator("section.feature").count() == 1  # only amount is scored in BR
+        screenshot(page, "segments-2-run-br")
+
+        # The picker: the whole population, with every feature and the pair's heatmap.
+        page.select_option("#segment-pick", "")
+        page.wait_for_url(f"{base}/drift/runs/{last}?segment=")
+        assert "in country=" not in page.locator("h1").inner_text()
+        assert page.locator("section.feature").count() == 3
+        pair = visit.rendered(".pair[data-index='1']")
+        assert pair["types"] == ["heatmap"] and pair["points"] == 9  # 3 amount bins x 3 countries
+        axes = page.eval_on_selector(
+            ".pair[data-index='1']",
+            "el => [el._fullLayout.xaxis.title.text, el._fullLayout.yaxis.title.text]",
+        )
+        assert axes == ["amount", "country"]
+        assert "conditional 0.2500" in page.locator("section.feature p.split").inner_text()
+        screenshot(page, "segments-3-run-pair")
+
+        page.select_option("#segment-pick", "country=US")
+        page.wait_for_url(f"{base}/drift/runs/{last}?segment=country%3DUS")
+        assert page.locator("#segment-pick").input_value() == "country=US"
+    assert visit.errors == []
+    assert visit.outside == [], f"requests left loopback: {visit.outside}"
+    visit.context.close()

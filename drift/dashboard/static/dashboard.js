@@ -200,14 +200,17 @@
     });
     plot(el, [{
       type: "heatmap", x: p.x_labels.map(String), y: p.y_labels.map(String), z: transpose(p.contributions),
-      text: text, zmid: 0, colorscale: "RdBu", reversescale: true, hoverongaps: false,
+      // Diverging at 0: red where live has more than its share (what drives the KL), blue less.
+      text: text, zmid: 0, colorscale: [[0, "#2166ac"], [0.5, "#f7f7f7"], [1, "#b2182b"]],
+      hoverongaps: false,
       colorbar: { title: { text: "KL contribution" } },
       hovertemplate: esc(names[0] || "x") + " %{x}<br>" + esc(names[1] || "y") +
         " %{y}<br>KL contribution %{z:.4f}<br>%{text}<extra></extra>"
     }], {
       height: Math.max(380, 140 + 24 * p.y_labels.length), margin: { l: 90, r: 20, t: 20, b: 70 },
       xaxis: { type: "category", title: { text: esc(names[0] || "") }, automargin: true },
-      yaxis: { type: "category", title: { text: esc(names[1] || "") }, automargin: true }
+      yaxis: { type: "category", title: { text: esc(names[1] || "") }, automargin: true,
+        autorange: "reversed" }
     }).then(function () { el.dataset.rendered = "1"; });
   }
 
