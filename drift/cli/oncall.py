@@ -157,7 +157,8 @@ def _actor(args: argparse.Namespace) -> str:
 
 def _alert_line(alert: AlertRow) -> str:
     line = (
-        f"alert {alert.id}  {alert.monitor}.{alert.feature}  {alert.severity}  {alert.state}  "
+        f"alert {alert.id}  {alert.monitor}.{alert.feature}"
+        f"{f' in {alert.segment}' if alert.segment else ''}  {alert.severity}  {alert.state}  "
         f"opened {_when(alert.created_at)}"
     )
     if alert.acknowledged_by:
@@ -180,7 +181,8 @@ def _snooze_line(snooze: ActionRow) -> str:
 def _alert_dict(alert: AlertRow) -> dict[str, Any]:
     return {
         "id": alert.id, "monitor": alert.monitor, "feature": alert.feature,
-        "severity": alert.severity, "state": alert.state, "opened_at": _iso(alert.created_at),
+        "segment": alert.segment, "severity": alert.severity, "state": alert.state,
+        "opened_at": _iso(alert.created_at),
         "acknowledged_by": alert.acknowledged_by, "acknowledged_at": _iso(alert.acknowledged_at),
         "acknowledged_note": alert.acknowledged_note, "resolved_reason": alert.resolved_reason,
     }  # fmt: skip
