@@ -17,11 +17,14 @@ import pytest
 from fastapi.testclient import TestClient
 from segment_data import BR, OTHER, PAIR, PAIR_CELLS, US, fill_segments
 
+from drift.alerts.types import AlertChange
 from drift.dashboard import create_app
+from drift.dashboard.access import StandaloneToken
 from drift.dashboard.pairs import pair_cells
 from drift.store import HistogramRecord, ResultsStore, RunRecord, ScoreRecord
 
 SCRIPT = "<script>alert('x')</script>"
+TOKEN = "t" * 20
 
 
 @pytest.fixture
@@ -195,3 +198,34 @@ def test_the_segment_reads_on_every_backend(db_url: str) -> None:
     assert pair["pair"]["contributions"][1] == list(PAIR_CELLS[3:6])
     page = client.get(f"/runs/{last}", params={"segment": BR})
     assert page.status_code == 200 and "in country=BR</span></h1>" in page.text
+
+
+def test_acknowledging_one_segment_through_the_page_covers_the_features_others(
+    tmp_path: Path,
+) -> None:
+    url = f"sqlite:///{tmp_path / 'drift.db'}"
+    filled = fill_segments(url)
+    store = ResultsStore(url)
+    last = filled["runs"][-1]
+    whole = store.apply_alert_change(
+        AlertChange("shop", "amount", "open", "warn", last, "amount drifted", None)
+    )
+    store.close()
+    client = TestClient(create_app(url, access=StandaloneToken(TOKEN)), follow_redirects=False)
+    client.post("/sign-in", data={"token": TOKEN, "next": "/monitors/shop"})
+    confirm = client.get("/monitors/shop/confirm/acknowledge", params={"alert_id": filled["alert"]})
+    (summary,) = re.findall(r'<p class="summary" id="summary">([^<]*)</p>', confirm.text)
+    assert summary.startswith(f"Acknowledge alert #{filled['alert']}: shop.amount in country=BR, ")
+    assert summary.endswith(f"; with the other open alert of amount: #{whole} amount (warn)")
+    fields = dict(
+        re.findall(r'<input type="[^"]+" name="(\w+)"[^>]*?value="([^"]*)"', confirm.text)
+    )
+    done = client.post("/monitors/shop/confirm/acknowledge", data={**fields, "note": "BR launch"})
+    assert done.status_code == 303
+    store = ResultsStore(url)
+    try:
+        assert {(a.segment, a.acknowledged_note) for a in store.open_alerts("shop")} == {
+            (BR, "BR launch"), ("", "BR launch"),
+        }  # fmt: skip
+    finally:
+        store.close()

@@ -151,7 +151,8 @@ def test_baselines_per_segment(store: ResultsStore) -> None:
 
 def _change(segment: str, event: str, severity: str, run_id: int, expect: str | None,
             feature: str = "amount", monitor: str = "m") -> AlertChange:  # fmt: skip
-    note = OutgoingNotification(f"{event}:{severity}:0", "apprise[0]", "t", "b")
+    key = f"{event}:{severity}:0" + (f":{segment}" if segment else "")  # as alerts key them
+    note = OutgoingNotification(key, "apprise[0]", "t", "b")
     return AlertChange(monitor, feature, event, severity, run_id, f"{feature} {segment}",
                        expect, (note,), segment=segment)  # fmt: skip
 
@@ -191,6 +192,7 @@ def test_the_longest_names_still_get_one_open_alert_each(store: ResultsStore) ->
     assert store.apply_alert_change(_change(segments[0], "open", "warn", run_id, None, feature,
                                             monitor)) is None  # fmt: skip
     assert sorted(a.segment for a in store.open_alerts(monitor)) == sorted(segments)
+    assert len({n.key for n in store.notifications(monitor)}) == 3  # each key fits its column
 
 
 def test_an_acknowledgement_covers_the_features_other_open_segments(store: ResultsStore) -> None:
