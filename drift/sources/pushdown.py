@@ -23,6 +23,7 @@ import numpy.typing as npt
 import sqlalchemy as sa
 from sqlalchemy.sql.elements import ColumnElement
 
+from drift.sources import grouped_counts
 from drift.sources.predicates import Target, bin_conditions, outside_range
 from drift.stats.binning import Binning, CategoricalBinning, NumericBinning
 from drift.stats.histogram import UNSEEN_KEEP, Histogram
@@ -174,7 +175,10 @@ def count_bins(
     the values outside the reference range);
     categorical features whose "other" bin is not empty get a second small
     query naming the most frequent unseen values.
+    On Spark, :func:`drift.sources.grouped_counts.count_bins` instead.
     """
+    if grouped_counts.groupable(conn.dialect.name, targets):
+        return grouped_counts.count_bins(conn, source, where, targets, top_values)
     aggregates, layouts = bin_aggregates(targets, first=1)
     values = [
         int(v or 0) for v in run_aggregates(conn, source, where, [sa.func.count(), *aggregates])

@@ -50,6 +50,7 @@ from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.functions import FunctionElement
 
+from drift.sources import grouped_counts
 from drift.sources.dialects import Dialect
 from drift.sources.predicates import Target
 from drift.sources.pushdown import MAX_COLUMNS, bin_aggregates
@@ -65,6 +66,7 @@ __all__ = [
     "arithmetic_index",
     "count_bins_by_window",
     "date_bin_supported",
+    "unseen_by_window",
     "window_index",
     "windows_per_query",
 ]
@@ -268,6 +270,8 @@ def count_bins_by_window(
     windows: int,
     targets: Sequence[tuple[Target, Binning]],
     dialect: Dialect,
+    *,
+    timed: bool = True,
 ) -> list[dict[str, Histogram]]:
     """Histograms of every target in each of ``windows`` windows, one pass.
 
@@ -276,12 +280,19 @@ def count_bins_by_window(
     or to its window's start (a :class:`WindowStart`, PostgreSQL only). One
     ``GROUP BY`` query (a few when there are more than ``MAX_COLUMNS``
     aggregates); the unseen values of categorical features come from one
-    ranked query per such feature.
+    ranked query per such feature. ``timed=False`` says ``index`` is no
+    expression of the timestamp (a segment's index within one window), so
+    PostgreSQL groups by it directly instead of joining a series.
+    On Spark, :func:`drift.sources.grouped_counts.count_bins_by_window` instead.
     """
+    if grouped_counts.groupable(dialect.name, targets):
+        return grouped_counts.count_bins_by_window(
+            conn, source, where, index, windows, targets, unseen_by_window
+        )
     aggregates, layouts = bin_aggregates(targets, first=1)
     columns = [sa.func.count(), *aggregates]
     table = np.zeros((windows, len(columns)), dtype=np.int64)
-    joined, key = _grouped(source, index, windows, dialect)
+    joined, key = _grouped(source, index, windows, dialect) if timed else (source, index)
     for first in range(0, len(columns), MAX_COLUMNS):
         part = columns[first : first + MAX_COLUMNS]
         query = sa.select(key, *part).select_from(joined).where(where).group_by(_FIRST)
@@ -294,7 +305,7 @@ def count_bins_by_window(
         outside = layout.outside_rows(table)
         unseen: list[dict[str, int]] = [{} for _ in range(windows)]
         if isinstance(binning, CategoricalBinning) and bool(np.any(counts[:, -1] > 0)):
-            unseen = _unseen_by_window(
+            unseen = unseen_by_window(
                 conn, joined, key, where, windows, layout.target, binning.categories
             )
         for w in range(windows):
@@ -304,7 +315,7 @@ def count_bins_by_window(
     return hists
 
 
-def _unseen_by_window(
+def unseen_by_window(
     conn: sa.Connection,
     source: sa.FromClause,
     key: ColumnElement[int],
