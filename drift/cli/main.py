@@ -12,8 +12,10 @@ import logging
 import os
 import sys
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING
+
+from drift.sql.instants import as_utc
 
 if TYPE_CHECKING:
     from drift.dashboard.access import StandaloneToken
@@ -42,7 +44,7 @@ def _instant(text: str) -> datetime:
             f"{text!r} is not an ISO-8601 date or datetime (e.g. 2024-05-01 or "
             "2024-05-01T06:00:00+00:00)"
         ) from None
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    return as_utc(value)
 
 
 def _url_option(parser: argparse.ArgumentParser) -> None:

@@ -37,6 +37,7 @@ from drift.dashboard.schemas import (
     TimeRange,
     TopBin,
 )
+from drift.sql.instants import as_utc
 from drift.store import AlertRow, ResultsStore
 from drift.store.summaries import SEVERITY_RANK, Bucketed
 
@@ -82,10 +83,6 @@ def no_monitor(name: str) -> str:
 def no_run(run_id: int) -> str:
     """The 404 text for a run not stored, or of a monitor hidden from the viewer."""
     return f"no run with id {run_id} in the results store"
-
-
-def _aware(value: datetime) -> datetime:
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 def alert_out(a: AlertRow) -> AlertOut:
@@ -222,9 +219,9 @@ def resolve_range(detail: MonitorDetail, start: datetime | None, end: datetime |
     """
     default = detail.default_range
     if end is None:
-        end = default.end if start is None else _aware(start) + (default.end - default.start)
-    end = _aware(end)
-    start = _aware(start) if start is not None else end - (default.end - default.start)
+        end = default.end if start is None else as_utc(start) + (default.end - default.start)
+    end = as_utc(end)
+    start = as_utc(start) if start is not None else end - (default.end - default.start)
     if start >= end:
         raise BadRangeError(f"start ({start.isoformat()}) must be before end ({end.isoformat()})")
     if end - start > MAX_RANGE:

@@ -26,6 +26,7 @@ from drift.dashboard.access import StandaloneToken, Viewer
 from drift.dashboard.api import ReadableMonitor, Store, get_access
 from drift.dashboard.schemas import ActionOut
 from drift.errors import ActionError
+from drift.sql.instants import as_utc
 from drift.store import ActionRow, AlertRow, ResultsStore
 
 __all__ = [
@@ -165,7 +166,7 @@ def parse_time(text: str, name: str) -> datetime:
         value = datetime.fromisoformat(text)
     except ValueError:
         raise ActionError(f"{name} {text!r} is not a time such as 2024-06-01T00:00") from None
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    return as_utc(value)
 
 
 def snooze_end(duration: str | None, until: datetime | None, now: datetime) -> datetime:
@@ -181,7 +182,7 @@ def snooze_end(duration: str | None, until: datetime | None, now: datetime) -> d
             "give the snooze a duration (such as 4h or 1d) or an until time, not both"
         )
     if until is not None:
-        return until.replace(tzinfo=UTC) if until.tzinfo is None else until.astimezone(UTC)
+        return as_utc(until)
     assert duration is not None
     try:
         return now + parse_duration(duration)

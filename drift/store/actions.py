@@ -25,6 +25,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from drift.errors import ActionError
+from drift.sql.instants import as_utc
 from drift.store import tables as t
 from drift.store.base import StoreBase
 from drift.store.convert import from_db_time, new_ids, to_db_time
@@ -326,7 +327,7 @@ def _who(actor: str, note: str) -> tuple[str, str]:
 def _aware(value: datetime, name: str) -> datetime:
     if not isinstance(value, datetime):
         raise ActionError(f"{name} must be a datetime, not {type(value).__name__}")
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    return as_utc(value)
 
 
 def _now(now: datetime | None) -> datetime:
