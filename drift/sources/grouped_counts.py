@@ -2,40 +2,42 @@
 
 :func:`drift.sources.pushdown.count_bins` counts with one conditional sum per
 bin (``SUM(CASE WHEN ... THEN 1 ELSE 0 END)``), about 27 aggregates a row for
-a 10-bin numeric and a 12-category feature. On Spark that shape costs twice
-what a ``GROUP BY`` does (bench/RESULTS.md, "Spark (issue 17)"), so on the
-Spark dialects each feature gets one integer *bin index* instead, and the
-rows are grouped by the indexes:
+a 10-bin numeric and a 12-category feature. On Spark that shape costs about
+twice what a ``GROUP BY`` does (bench/RESULTS.md, "Spark (issue 17)"), so on
+the Spark dialects each feature gets one integer bin index instead (see
+:mod:`drift.sources.bin_index`: ``-1`` for missing, else a leaf of a ``CASE``
+tree over the cuts or of a ``CASE WHEN`` over the kept categories) and the
+rows are grouped by the indexes, in one statement a window (Spark reads are
+not snapshot-isolated, so a window's counts must come from one read)::
 
-- numeric: ``-1`` when missing (NULL or NaN, tested first: Spark holds NaN,
-  NaN = NaN and it sorts above every number), else a balanced ``CASE`` tree
-  over the cuts (about ``log2(k)`` comparisons a row). A binning with a
-  reference range adds the range's ends to the tree's splits (``x < low``,
-  ``x <= high``), so a leaf knows both its bin and whether its values are
-  below, inside or above the range;
-- categorical: ``-1`` when missing, ``CASE WHEN v = c_0 THEN 0 ... ELSE k
-  END`` over the ``k`` kept categories (``k`` is the "other" bin).
-
-One statement a window, so its counts are consistent with each other
-(Spark reads are not snapshot-isolated)::
-
-    SELECT [w,] b0, b1, ..., count(*) AS n
+    SELECT [w,] <code> AS code, count(*) AS n
     FROM (SELECT [<window index> AS w,] <index 0> AS b0, ... FROM t WHERE <window>) AS binned
-    GROUP BY [w,] b0, b1, ...                                   -- one block
-    GROUP BY GROUPING SETS (([w,] b0, b1), ([w,] b2), ...)      -- several
+    GROUP BY [w,] b0, b1, ...                                    -- one block
+    GROUP BY GROUPING SETS (([w,] b0, b1), ([w,] b2), ...)       -- several blocks
+    [UNION ALL SELECT ... the next part ...]
 
-Features whose indexes have few combinations are grouped together (a
-*block*: the product of their index cardinalities is at most
-``MAX_BLOCK_GROUPS``); more blocks are ``GROUPING SETS`` of the same
-statement, each set one block (an index column is NULL in the rows of the
-other sets; an index itself is never NULL). A feature's histogram is the
-marginal sum of its block's groups.
+- A *block* is features grouped together: the product of their index
+  cardinalities is at most ``MAX_BLOCK_GROUPS``, and all blocks' groups
+  times the windows at most ``MAX_RESULT_ROWS`` (more groups cost more than
+  the rows Spark expands once per grouping set). A row's ``code`` packs its
+  block's indexes, ``offset + sum((b_i + 1) * prod(later cardinalities))``,
+  the blocks' code ranges disjoint; it is ``coalesce`` of the blocks' codes,
+  since the other sets' columns are NULL in a row (an index never is).
+- A *part* is features whose indexes have at most ``MAX_PART_LEAVES``
+  leaves in all: Spark compiles one part's row loop into one Java method,
+  and past about 8000 bytes of bytecode (about 105 numeric leaves) HotSpot
+  no longer JIT-compiles it, which made 20 features 1.2-1.7x slower than
+  conditional sums (measured). Parts are ``UNION ALL`` branches of the one
+  statement, each reading only its own columns; their row counts must
+  agree.
+
+A feature's histogram is the marginal sum of its block's groups.
 """
 
 from __future__ import annotations
 
-import bisect
 import itertools
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -45,6 +47,8 @@ import numpy.typing as npt
 import sqlalchemy as sa
 from sqlalchemy.sql.elements import ColumnElement
 
+from drift.errors import SourceError
+from drift.sources.bin_index import BinIndex, bin_index
 from drift.sources.predicates import Target
 from drift.sources.spark import SPARK_DIALECTS
 from drift.stats.binning import Binning, CategoricalBinning, NumericBinning
@@ -53,19 +57,21 @@ from drift.stats.histogram import UNSEEN_KEEP, Histogram
 __all__ = [
     "GROUPED_DIALECTS",
     "MAX_BLOCK_GROUPS",
+    "MAX_PART_LEAVES",
     "MAX_RESULT_ROWS",
-    "BinIndex",
-    "bin_index",
     "blocks",
     "count_bins",
     "count_bins_by_window",
     "groupable",
+    "parts",
 ]
 
 #: Dialects whose bins are counted here (the others use conditional sums).
 GROUPED_DIALECTS = SPARK_DIALECTS
 #: Most index combinations (product of cardinalities) one block of features may have.
 MAX_BLOCK_GROUPS = 4096
+#: Most leaves (summed over its features) of one part, so its code stays JIT-compiled.
+MAX_PART_LEAVES = 100
 #: Most groups (windows x combinations) blocks may grow to in one statement.
 MAX_RESULT_ROWS = 30_000
 
@@ -88,128 +94,6 @@ UnseenByWindow = Callable[
     list[dict[str, int]],
 ]
 
-_INSIDE, _BELOW, _ABOVE = 0, 1, 2
-
-
-def _int(value: int) -> ColumnElement[int]:
-    return sa.literal_column(str(value), sa.Integer())
-
-
-@dataclass(frozen=True, slots=True)
-class BinIndex:
-    """One feature's bin index expression and how to read its values.
-
-    ``expression`` is ``-1`` for a missing value, else a *leaf* ``0 <= j <
-    len(bins)``; leaf ``j`` lies in bin ``bins[j]`` and is below, inside or
-    above the reference range as ``regions[j]`` says (always inside when the
-    binning has no range).
-    """
-
-    target: Target
-    binning: Binning
-    expression: ColumnElement[int]
-    bins: tuple[int, ...]
-    regions: tuple[int, ...]
-
-    @property
-    def cardinality(self) -> int:
-        """How many values the index takes: the leaves and ``-1``."""
-        return len(self.bins) + 1
-
-    def histograms(
-        self, table: npt.NDArray[np.int64], unseen: Sequence[dict[str, int]]
-    ) -> list[Histogram]:
-        """One histogram per row of ``table`` (windows x ``cardinality``, missing first).
-
-        Bin counts ``counts[b] = sum(table[:, 1 + j] for leaf j with bins[j] = b)``;
-        ``below`` and ``above`` sum the leaves of those regions.
-        """
-        leaves = table[:, 1:]
-        k = len(self.binning.labels)
-        to_bin = np.zeros((len(self.bins), k), dtype=np.int64)
-        to_bin[np.arange(len(self.bins)), self.bins] = 1
-        counts = leaves @ to_bin
-        regions = np.asarray(self.regions)
-        below = leaves[:, regions == _BELOW].sum(axis=1)
-        above = leaves[:, regions == _ABOVE].sum(axis=1)
-        bounds = self.binning.value_range if isinstance(self.binning, NumericBinning) else None
-        return [
-            Histogram(
-                self.binning.labels,
-                counts[w],
-                int(table[w, 0]),
-                unseen[w],
-                below=int(below[w]),
-                above=int(above[w]),
-                value_range=bounds,
-            )
-            for w in range(table.shape[0])
-        ]
-
-
-def _numeric_index(target: Target, binning: NumericBinning) -> BinIndex:
-    """The leaves between the splits ``x < c`` (each cut), ``x < low`` and ``x <= high``.
-
-    A split ``(v, inclusive)`` is the test ``x <= v`` if inclusive, else ``x
-    < v``; sorted by ``(v, inclusive)``, the tests of leaf ``j``'s values
-    are false for the splits before ``j`` and true from ``j`` on, so its bin
-    is the number of cuts among the splits before it (the bin rule
-    ``c_{i-1} <= x < c_i``), it is below the range if ``x < low`` is still
-    true and above it if ``x <= high`` is already false.
-    """
-    cuts = [float(c) for c in binning.cuts]
-    bounds = binning.value_range
-    splits = sorted({(c, False) for c in cuts} | (
-        {(bounds[0], False), (bounds[1], True)} if bounds is not None else set()
-    ))  # fmt: skip
-    where = {split: i for i, split in enumerate(splits)}
-    cut_positions = sorted(where[(c, False)] for c in cuts)
-    bins = tuple(bisect.bisect_left(cut_positions, j) for j in range(len(splits) + 1))
-    regions: list[int] = []
-    for j in range(len(splits) + 1):
-        if bounds is not None and where[(bounds[0], False)] >= j:
-            regions.append(_BELOW)
-        elif bounds is not None and where[(bounds[1], True)] < j:
-            regions.append(_ABOVE)
-        else:
-            regions.append(_INSIDE)
-    x = target.value
-
-    def node(lo: int, hi: int) -> ColumnElement[int]:  # leaves lo..hi
-        if lo == hi:
-            return _int(lo)
-        mid = (lo + hi) // 2
-        value, inclusive = splits[mid]
-        bound: ColumnElement[float] = sa.literal(value, sa.Double())
-        test = x <= bound if inclusive else x < bound
-        return sa.case((test, node(lo, mid)), else_=node(mid + 1, hi))
-
-    expression = sa.case((target.is_missing, _int(-1)), else_=node(0, len(splits)))
-    return BinIndex(target, binning, expression, bins, tuple(regions))
-
-
-def _categorical_index(target: Target, binning: CategoricalBinning) -> BinIndex:
-    """``-1`` if missing, ``i`` for the i-th kept category, ``k`` for any other value."""
-    k = len(binning.categories)
-    whens = [(target.value == c, _int(i)) for i, c in enumerate(binning.categories)]
-    expression = sa.case((target.is_missing, _int(-1)), *whens, else_=_int(k))
-    return BinIndex(target, binning, expression, tuple(range(k + 1)), (_INSIDE,) * (k + 1))
-
-
-def bin_index(target: Target, binning: Binning) -> BinIndex:
-    """The :class:`BinIndex` of a numeric or categorical feature.
-
-    Raises
-    ------
-    TypeError
-        For a binning that cannot be counted in SQL (text).
-    """
-    if isinstance(binning, NumericBinning):
-        return _numeric_index(target, binning)
-    if isinstance(binning, CategoricalBinning):
-        return _categorical_index(target, binning)
-    raise TypeError(f"{binning.kind} features cannot be binned in SQL; stream them instead.")
-
 
 def groupable(dialect: str, targets: Sequence[tuple[Target, Binning]]) -> bool:
     """Whether ``targets`` are counted here on ``dialect`` (else by conditional sums).
@@ -229,14 +113,17 @@ def groupable(dialect: str, targets: Sequence[tuple[Target, Binning]]) -> bool:
     return True
 
 
-def blocks(cardinalities: Sequence[int], windows: int = 1) -> list[list[int]]:
+def blocks(
+    cardinalities: Sequence[int], windows: int = 1, spare: int | None = None
+) -> list[list[int]]:
     """Features (by position) packed into blocks grouped together.
 
     First fit, largest cardinality first: a feature joins the first block
     whose product of cardinalities stays at most ``MAX_BLOCK_GROUPS`` with
-    it, and whose growth keeps ``windows * sum(block products)`` at most
-    ``MAX_RESULT_ROWS``; else it starts a block of its own. Blocks, and the
-    features in each, keep their order of ``cardinalities``.
+    it, and only while ``windows`` times the groups merging adds stay
+    within ``spare`` (default: ``MAX_RESULT_ROWS`` less ``windows`` times
+    the features' own cardinalities); else it starts a block of its own.
+    Blocks, and the features in each, keep their order of ``cardinalities``.
 
     Examples
     --------
@@ -245,21 +132,109 @@ def blocks(cardinalities: Sequence[int], windows: int = 1) -> list[list[int]]:
     >>> blocks([13, 14, 13, 14], windows=115)
     [[0], [1, 3], [2]]
     """
+    if spare is None:
+        spare = MAX_RESULT_ROWS - windows * sum(cardinalities)
     order = sorted(range(len(cardinalities)), key=lambda i: -cardinalities[i])
     packed: list[list[int]] = []
     products: list[int] = []
     for i in order:
         c = cardinalities[i]
         for b, product in enumerate(products):
-            grown = sum(products) - product + product * c
-            if product * c <= MAX_BLOCK_GROUPS and windows * grown <= MAX_RESULT_ROWS:
+            added = windows * (product * c - product - c)
+            if product * c <= MAX_BLOCK_GROUPS and added <= spare:
                 packed[b].append(i)
                 products[b] *= c
+                spare -= added
                 break
         else:
             packed.append([i])
             products.append(c)
     return sorted(sorted(b) for b in packed)
+
+
+def parts(leaves: Sequence[int]) -> list[list[int]]:
+    """Features (by position, in order) split into parts of at most ``MAX_PART_LEAVES`` leaves.
+
+    A feature with more leaves than that is a part of its own.
+
+    Examples
+    --------
+    >>> parts([12] * 9)
+    [[0, 1, 2, 3, 4, 5, 6, 7], [8]]
+    """
+    out: list[list[int]] = []
+    size = 0
+    for i, n in enumerate(leaves):
+        if not out or size + n > MAX_PART_LEAVES:
+            out.append([])
+            size = 0
+        out[-1].append(i)
+        size += n
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class _Block:
+    """Features grouped together, their codes ``offset <= code < offset + size``."""
+
+    features: tuple[int, ...]
+    cardinalities: tuple[int, ...]
+    offset: int
+
+    @property
+    def size(self) -> int:
+        return math.prod(self.cardinalities)
+
+    def code(self, columns: Sequence[ColumnElement[int]]) -> ColumnElement[int]:
+        """``offset + sum((b_i + 1) * prod(later cardinalities))``; NULL outside its set."""
+        code: ColumnElement[int] = columns[0] + 1
+        for column, cardinality in zip(columns[1:], self.cardinalities[1:], strict=True):
+            code = code * cardinality + (column + 1)
+        return code + self.offset if self.offset else code
+
+    def decode(self, codes: npt.NDArray[np.int64]) -> list[npt.NDArray[np.int64]]:
+        """The column of index values ``b_i + 1`` of each feature, for codes of this block."""
+        rest = codes - self.offset
+        out: list[npt.NDArray[np.int64]] = []
+        for cardinality in reversed(self.cardinalities):
+            rest, value = np.divmod(rest, cardinality)
+            out.append(value)
+        return out[::-1]
+
+
+def _part_query(
+    source: sa.FromClause,
+    where: ColumnElement[bool],
+    indexes: Sequence[BinIndex],
+    part: Sequence[int],
+    window: ColumnElement[Any] | None,
+    windows: int,
+    offset: int,
+    spare: int,
+) -> tuple[sa.Select[Any], list[_Block]]:
+    """One part's grouped ``SELECT [w,] code, n`` and its blocks (codes from ``offset`` on).
+
+    A row's ``code`` is the first non-NULL of the blocks' codes: the one of
+    its grouping set (the other sets' columns are NULL in it).
+    """
+    keys = [] if window is None else [window.label("w")]
+    columns = [indexes[i].expression.label(f"b{i}") for i in part]
+    binned = sa.select(*keys, *columns).select_from(source).where(where).subquery("binned")
+    w = [binned.c.w] if window is not None else []
+    packed: list[_Block] = []
+    for block in blocks([indexes[i].cardinality for i in part], windows, spare):
+        features = tuple(part[j] for j in block)
+        cards = tuple(indexes[i].cardinality for i in features)
+        packed.append(_Block(features, cards, offset))
+        offset += packed[-1].size
+    sets = [[*w, *(binned.c[f"b{i}"] for i in b.features)] for b in packed]
+    grouping = (
+        sets[0] if len(sets) == 1 else [sa.func.grouping_sets(*(sa.tuple_(*s) for s in sets))]
+    )
+    codes = [b.code([binned.c[f"b{i}"] for i in b.features]) for b in packed]
+    code = codes[0] if len(codes) == 1 else sa.func.coalesce(*codes)
+    query = sa.select(*w, code.label("code"), sa.func.count().label("n")).group_by(*grouping)
+    return query, packed
 
 
 def _grouped_counts(
@@ -270,29 +245,48 @@ def _grouped_counts(
     window: ColumnElement[Any] | None,
     windows: int,
 ) -> list[npt.NDArray[np.int64]]:
-    """Per feature, its (windows x cardinality) table of index counts, missing first."""
-    keys = [] if window is None else [window.label("w")]
-    names = [f"b{i}" for i in range(len(indexes))]
-    columns = [ix.expression.label(n) for ix, n in zip(indexes, names, strict=True)]
-    binned = sa.select(*keys, *columns).select_from(source).where(where).subquery("binned")
-    w = [binned.c.w] if window is not None else []
-    packed = blocks([ix.cardinality for ix in indexes], windows)
-    sets = [[*w, *(binned.c[names[i]] for i in block)] for block in packed]
-    grouping = (
-        sets[0] if len(sets) == 1 else [sa.func.grouping_sets(*(sa.tuple_(*s) for s in sets))]
+    """Per feature, its (windows x cardinality) table of index counts, missing first.
+
+    One statement: the ``UNION ALL`` of the parts' grouped selects (see
+    :data:`MAX_PART_LEAVES`), each row a window, a block's code and a count;
+    every part counts every row of the window, so their row counts must agree.
+
+    Raises
+    ------
+    drift.errors.SourceError
+        If the parts counted different rows: the table changed while the
+        statement read it (Spark reads are not snapshot-isolated); a retry
+        reads it again.
+    """
+    split = parts([len(ix.bins) for ix in indexes])
+    queries: list[sa.Select[Any]] = []
+    packed: list[_Block] = []
+    spare = MAX_RESULT_ROWS - windows * sum(ix.cardinality for ix in indexes)
+    for part in split:
+        offset = packed[-1].offset + packed[-1].size if packed else 0
+        query, more = _part_query(source, where, indexes, part, window, windows, offset, spare)
+        spare -= windows * sum(b.size - sum(b.cardinalities) for b in more)
+        queries.append(query)
+        packed.extend(more)
+    statement = queries[0] if len(queries) == 1 else sa.union_all(*queries)
+    w = 0 if window is None else 1
+    result = np.asarray(conn.execute(statement).all(), dtype=np.int64).reshape(-1, w + 2)
+    at, code, n = (
+        (result[:, 0] if w else np.zeros(len(result), np.int64)),
+        result[:, w],
+        result[:, w + 1],
     )
-    query = sa.select(*w, *(binned.c[n] for n in names), sa.func.count()).group_by(*grouping)
-    result = conn.execute(query).all()
-    width = len(w) + len(names) + 1
-    rows = np.asarray(result, dtype=np.float64).reshape(len(result), width)
-    n = rows[:, -1].astype(np.int64)
     tables = [np.zeros((windows, ix.cardinality), dtype=np.int64) for ix in indexes]
     for block in packed:
-        mine = ~np.isnan(rows[:, len(w) + block[0]])
-        at = rows[mine, 0].astype(np.int64) if w else np.zeros(int(mine.sum()), dtype=np.int64)
-        for i in block:
-            leaf = rows[mine, len(w) + i].astype(np.int64) + 1
-            np.add.at(tables[i], (at, leaf), n[mine])
+        mine = (code >= block.offset) & (code < block.offset + block.size)
+        for i, leaf in zip(block.features, block.decode(code[mine]), strict=True):
+            np.add.at(tables[i], (at[mine], leaf), n[mine])
+    totals = {tuple(tables[part[0]].sum(axis=1)) for part in split}
+    if len(totals) > 1:
+        raise SourceError(
+            "the table changed while its window was counted (Spark reads are not "
+            "snapshot-isolated): the parts of one statement saw different rows; run it again"
+        )
     return tables
 
 

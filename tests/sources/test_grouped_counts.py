@@ -20,6 +20,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from drift.sources import grouped_counts
+from drift.sources.bin_index import bin_index
 from drift.sources.dialects import dialect_of
 from drift.sources.predicates import Target, missing
 from drift.sources.pushdown import top_values
@@ -84,7 +85,7 @@ EDGES = [-math.inf, -2.0, -1.0, -0.5, 0.0, 0.5, 1.0, 1.5, 2.0, 3.0, math.inf]
 def test_numeric_leaves_know_their_bin_and_side_of_the_range() -> None:
     """Cuts (1, 2), range (1.5, 1.8) inside the middle bin: five leaves."""
     target = Target("x", sa.column("x"), sa.column("x").is_(None))
-    index = grouped_counts.bin_index(target, NumericBinning((1.0, 2.0), low=1.5, high=1.8))
+    index = bin_index(target, NumericBinning((1.0, 2.0), low=1.5, high=1.8))
     assert index.bins == (0, 1, 1, 1, 2)
     assert index.regions == (1, 1, 0, 2, 2)  # below, below, inside, above, above
     assert index.cardinality == 6
@@ -119,22 +120,24 @@ def test_categories_other_missing_and_unseen_values(duck: sa.Engine) -> None:
     assert dict(hists["c"].unseen) == {"zz": 2, "": 1, "DE ": 1, "us": 1}
 
 
-def test_many_features_are_grouping_sets_and_each_histogram_a_marginal(duck: sa.Engine) -> None:
+def test_many_features_are_grouping_sets_in_parts_and_each_histogram_a_marginal(
+    duck: sa.Engine,
+) -> None:
     n = 300
     columns: dict[str, list[Any]] = {
         f"x{j}": [None if i % 17 == j else math.nan if i % 23 == j else (i * (j + 3)) % 41 - 20.0
                   for i in range(n)]
-        for j in range(6)
+        for j in range(9)
     }  # fmt: skip
     columns["c0"] = [None if i % 11 == 0 else f"v{i % 9}" for i in range(n)]
     binnings: dict[str, Binning] = {
         f"x{j}": NumericBinning(tuple(float(c) for c in range(-15, 16, 3)), low=-18.0, high=18.0)
-        for j in range(6)
+        for j in range(9)
     }
     binnings["c0"] = CategoricalBinning(tuple(f"v{i}" for i in range(6)))
-    cards = [grouped_counts.bin_index(t, b).cardinality
-             for t, b in _targets(duck, _load(duck, columns, [0] * n), binnings)]  # fmt: skip
-    assert len(grouped_counts.blocks(cards)) > 1  # so GROUPING SETS are used
+    indexes = [bin_index(t, b) for t, b in _targets(duck, _load(duck, columns, [0] * n), binnings)]
+    assert len(grouped_counts.blocks([ix.cardinality for ix in indexes])) > 1  # GROUPING SETS
+    assert len(grouped_counts.parts([len(ix.bins) for ix in indexes])) > 1  # UNION ALL
     rows, hists = _count(duck, columns, binnings)
     assert rows == n
     for name, binning in binnings.items():
