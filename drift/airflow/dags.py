@@ -8,6 +8,18 @@ When drift is found, the ``publish_drift`` task emits an event on the Asset
 ``drift://<monitor>`` with a summary in its ``extra``, so a retraining DAG
 can be scheduled on drift; otherwise it is skipped and emits nothing.
 
+Windows are measured in parallel (``max_active_runs``), but incidents follow
+window time (:mod:`drift.alerts.dispatch`): a window's alert reads the stored
+history of the windows before it, and a window older than the one that last
+changed an alert changes nothing. So the ``alert`` task depends on the past:
+it runs once the previous window's ``alert`` is done, and a catchup or
+``airflow backfill create`` decides every incident as one run in window
+order would (without it, a window whose measure finished early opened or
+escalated incidents a window early or late). So that one window that cannot
+be measured does not hold up the alerts of all later ones, ``alert`` runs
+when ``measure`` is done whatever its outcome, and is skipped when it
+failed (an error run changes no incident).
+
 Invalid monitor files
 ---------------------
 Airflow records import errors per Python file, and a DAG file that raises
@@ -184,7 +196,8 @@ def build_monitor_dag(monitor: MonitorConfig, *, fileloc: str | None = None) -> 
     airflow.sdk.DAG
         ``drift_<name>``: ``baseline >> measure >> [alert, publish_drift]``,
         scheduled by :func:`timetable`, each task retried :data:`RETRIES`
-        times; its description is the monitor's ``description``.
+        times, ``alert`` in window order (``depends_on_past``, see the
+        module docstring); its description is the monitor's ``description``.
     """
     from airflow.sdk import DAG, Asset, Param, get_current_context, task
     from airflow.sdk.exceptions import AirflowSkipException
@@ -252,10 +265,12 @@ def build_monitor_dag(monitor: MonitorConfig, *, fileloc: str | None = None) -> 
                 )  # fmt: skip
             return result.summary().to_dict()
 
-        @task(task_id="alert")
-        def alert(summary: dict[str, Any]) -> dict[str, Any]:
+        @task(task_id="alert", depends_on_past=True, trigger_rule="all_done")
+        def alert(summary: dict[str, Any] | None) -> dict[str, Any]:
             # The task log (and $DRIFT_ALERT_DIR) always; the channels exactly once per
             # incident change, even when this task is retried (drift.alerts' outbox).
+            if summary is None:  # measure failed for good: its error run changes no incident
+                raise AirflowSkipException("the window was not measured; no incident to decide")
             window = WindowSummary.from_dict(summary)
             log_alerts(window)
             with open_results_store() as store:

@@ -146,7 +146,7 @@ def test_a_backfill_of_a_paused_dag_stays_queued_until_it_is_unpaused(tmp_path: 
     """What the README says, in the installed Airflow: the same CLI, the scheduler's query."""
     from airflow.cli import cli_parser
     from airflow.dag_processing.dagbag import DagBag, sync_bag_to_db
-    from airflow.models.backfill import _create_backfill
+    from airflow.models.backfill import ReprocessBehavior, _create_backfill
     from airflow.models.dag import DagModel
     from airflow.models.dagbundle import DagBundleModel
     from airflow.models.dagrun import DagRun
@@ -179,6 +179,8 @@ def test_a_backfill_of_a_paused_dag_stays_queued_until_it_is_unpaused(tmp_path: 
         reverse=False,
         dag_run_conf=None,
         triggering_user_name=None,
+        # As the recipe's command: Airflow asks for it when a task depends on the past (alert).
+        reprocess_behavior=ReprocessBehavior.COMPLETED,
     )
     with create_session() as session:
         states = {r.state for r in session.query(DagRun).filter(DagRun.dag_id == target)}
