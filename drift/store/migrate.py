@@ -95,6 +95,38 @@ def _connection(
             engine.dispose()
 
 
+#: Advisory lock key (PostgreSQL) and lock name prefix (MySQL/MariaDB) held while migrating.
+_LOCK_KEY = 0x6472696674  # "drift"
+
+
+@contextmanager
+def _migration_lock(conn: sa.Connection) -> Iterator[None]:
+    """Hold the database's migration lock, so that migrations run one after another.
+
+    The first windows of a fresh deployment each migrate the results
+    database before their first write, side by side: without the lock all
+    but one failed (PostgreSQL: a duplicate ``pg_type`` row; MariaDB: ``Table
+    ... already exists``). The next one in finds the tables at head and does
+    nothing. On PostgreSQL a transaction-level advisory lock (per database);
+    on MySQL/MariaDB a named lock with the database in its name (their DDL
+    commits at once, so it is held by the session and released after); SQLite
+    and DuckDB lock the file themselves.
+    """
+    dialect = conn.dialect.name
+    if dialect == "postgresql":
+        conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": _LOCK_KEY})
+        yield
+    elif dialect in ("mysql", "mariadb"):
+        name = f"drift_migrations:{conn.engine.url.database}"
+        conn.execute(sa.text("SELECT GET_LOCK(:name, 600)"), {"name": name})
+        try:
+            yield
+        finally:
+            conn.execute(sa.text("SELECT RELEASE_LOCK(:name)"), {"name": name})
+    else:
+        yield
+
+
 def upgrade(url_or_engine: str | sa.URL | sa.Engine, revision: str = "head") -> None:
     """Migrate the results tables up to ``revision``, in one transaction.
 
@@ -110,10 +142,19 @@ def upgrade(url_or_engine: str | sa.URL | sa.Engine, revision: str = "head") -> 
     drift.errors.StoreError
         If the database cannot be reached or refuses the change (the
         message names it, password hidden).
+
+    Notes
+    -----
+    Safe to call from several processes at once: they migrate one after
+    another (:func:`_migration_lock`), and those after the first find the
+    tables at ``revision`` already.
     """
     from alembic import command
 
-    with _connection(url_or_engine, f"upgrade to {revision}", begin=True) as conn:
+    with (
+        _connection(url_or_engine, f"upgrade to {revision}", begin=True) as conn,
+        _migration_lock(conn),
+    ):
         command.upgrade(_config(conn), revision)
 
 
