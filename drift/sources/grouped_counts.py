@@ -270,7 +270,9 @@ def _grouped_counts(
         packed.extend(more)
     statement = queries[0] if len(queries) == 1 else sa.union_all(*queries)
     w = 0 if window is None else 1
-    result = np.asarray(conn.execute(statement).all(), dtype=np.int64).reshape(-1, w + 2)
+    # Flattened first: numpy probing 16k SQLAlchemy rows for array protocols cost 0.8 s.
+    cells = list(itertools.chain.from_iterable(conn.execute(statement)))
+    result = np.asarray(cells, dtype=np.int64).reshape(-1, w + 2)
     at, code, n = (
         (result[:, 0] if w else np.zeros(len(result), np.int64)),
         result[:, w],
