@@ -106,3 +106,34 @@ def write_monitor(folder: Path, name: str, hook_base: str) -> Path:
     path = folder / f"{name}.yaml"
     path.write_text(yaml.safe_dump(monitor, sort_keys=False))
     return path
+
+
+#: The live hour whose rows the ``sched_gap`` monitor cannot read.
+BROKEN_HOUR = 1
+
+
+def write_gap_monitor(folder: Path, name: str = "sched_gap") -> Path:
+    """A monitor of the same rows whose query fails (division by zero) in one live hour.
+
+    Its baseline (the reference day) reads fine; measuring live hour
+    :data:`BROKEN_HOUR` fails on every try.
+    """
+    lo = (LIVE_START + BROKEN_HOUR * HOUR).replace(tzinfo=None).isoformat(sep=" ")
+    hi = (LIVE_START + (BROKEN_HOUR + 1) * HOUR).replace(tzinfo=None).isoformat(sep=" ")
+    monitor = {
+        "name": name,
+        "source": {"url_env": SOURCE_URL_ENV},
+        "query": (
+            "SELECT created_at, amount / (CASE WHEN created_at >= TIMESTAMP "
+            f"'{lo}' AND created_at < TIMESTAMP '{hi}' THEN 0 ELSE 1 END) AS amount, "
+            "country FROM raw_events"
+        ),
+        "timestamp": "created_at",
+        "window": "1h",
+        "reference": {"start": REFERENCE_START.isoformat(), "end": LIVE_START.isoformat()},
+        # One feature: a read that fails then fails the run (with several, only that feature).
+        "features": [{"name": "amount", "kind": "numeric", "bins": 8}],
+    }
+    path = folder / f"{name}.yaml"
+    path.write_text(yaml.safe_dump(monitor, sort_keys=False))
+    return path

@@ -23,8 +23,8 @@ from pathlib import Path
 
 import pytest
 from compare import differences, integrity, snapshot
-from scenario import LIVE_END
-from world import Outcome, World, build_world, crash_run
+from scenario import BROKEN_HOUR, HOUR, LIVE_END, LIVE_START
+from world import GAP, Outcome, World, build_world, crash_run, gap_run
 
 pytestmark = pytest.mark.slow
 
@@ -73,6 +73,8 @@ def _check(world: World, outcome: Outcome) -> None:
     # The crashes happened (a planned task kill whose process had already exited is missed).
     kills = outcome.log.kills
     assert kills["scheduler"] == 1 and kills["terminate"] == 1
+    (terminated,) = [e for e in outcome.log.events if e["kind"] == "terminated_connections"]
+    assert terminated["tasks"] >= 1, terminated  # the termination hit the pipeline
     assert sum(kills.values()) - 2 >= 5, (kills, outcome.log.missed)
     assert outcome.retries >= kills["measure_read"] + kills["measure_write"] + kills["before_send"]
 
@@ -109,3 +111,18 @@ def test_two_schedulers_at_once_one_killed(world: World) -> None:
     report = _report(outcome)
     _check(world, outcome)
     print(json.dumps({k: v for k, v in report.items() if k != "events"}))
+
+
+def test_a_window_that_cannot_be_measured_holds_up_no_later_alert(world: World) -> None:
+    """The alert task depends on the past, but a window whose measure failed for good
+    skips its alert, so the next window's alert runs (no monitor stalls on one bad hour)."""
+    states = {(hour, task): (state, tries) for hour, task, state, tries in gap_run(world)}
+    broken, after = f"{BROKEN_HOUR:02d}", f"{BROKEN_HOUR + 1:02d}"
+    assert states[(broken, "measure")] == ("failed", 3)  # RETRIES = 2, so three tries
+    assert states[(broken, "alert")][0] == "skipped"
+    assert states[(after, "alert")] == ("success", 1)
+    assert states[(after, "measure")] == ("success", 1)
+    runs = {r[0]: r for r in snapshot(world.urls["results"], GAP)["run"]}
+    failed = runs[LIVE_START + BROKEN_HOUR * HOUR]
+    assert failed[2] == "error" and "division by zero" in str(failed[3])
+    assert runs[LIVE_START + (BROKEN_HOUR + 1) * HOUR][2] == "ok"

@@ -27,9 +27,19 @@ from chaos import Log, Target, Watcher, make_plan, receiver_plan
 from compare import snapshot
 from deployment import Component, Deployment, database_url, postgres_databases
 from receiver import Receiver
-from scenario import HOUR, LIVE_END, LIVE_START, SOURCE_URL_ENV, make_source, write_monitor
+from scenario import (
+    HOUR,
+    LIVE_END,
+    LIVE_START,
+    SOURCE_URL_ENV,
+    make_source,
+    write_gap_monitor,
+    write_monitor,
+)
 
 MONITORS = ("sched_one", "sched_ha")
+#: The monitor with one window that cannot be measured (scenario.write_gap_monitor).
+GAP = "sched_gap"
 #: How long 48 windows may take under the crashes before the test gives up.
 RUN_TIMEOUT = 900
 
@@ -86,6 +96,7 @@ def build_world(home: Path) -> Iterator[World]:
             monitor_name = d.title.split("] ", 1)[1].split(".", 1)[0]
             posts[monitor_name][(d.path, d.title, strip_links(d.body))] += 1
         control_receiver.close()
+        write_gap_monitor(home / "monitors", GAP)
         # The results database is migrated ahead, as the compose file's airflow-init does.
         upgrade(urls["results"])
         gates.install(urls["results"])
@@ -104,7 +115,7 @@ def build_world(home: Path) -> Iterator[World]:
             deployment.airflow("db", "migrate")
             deployment.start_api_server()
             deployment.start("dag-processor", "dag-processor")
-            for name in MONITORS:
+            for name in (*MONITORS, GAP):
                 deployment.wait_for_dag(f"drift_{name}")
             yield World(home, urls, deployment, receiver, control, posts, drifted)
         finally:
@@ -130,20 +141,44 @@ class Outcome:
     terminated: list[int] = field(default_factory=list)
 
 
-def _terminate_results(url: str, log: Log) -> None:
-    engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
+#: The ``application_name`` of this test's own connections to the results database.
+TEST_APP = "drift-scheduler-test"
+
+
+def own_engine(url: str) -> sa.Engine:
+    """An engine of this test (never pooled), told apart from the tasks' connections."""
+    return sa.create_engine(
+        url, poolclass=sa.pool.NullPool, connect_args={"application_name": TEST_APP}
+    )
+
+
+def _terminate_results(url: str, log: Log, timeout: float = 30) -> None:
+    """``pg_terminate_backend`` every connection to the results database, once.
+
+    Waits (at most ``timeout`` seconds) for a moment when a task holds one, so
+    the termination hits the pipeline and not only an empty database.
+    """
+    engine = own_engine(url)
+    # CASE, not AND: PostgreSQL may evaluate WHERE terms in any order, and a
+    # pg_terminate_backend there could reach the server's other databases.
+    sql = (
+        "SELECT application_name FROM (SELECT application_name, CASE WHEN "
+        "datname = current_database() AND pid <> pg_backend_pid() "
+        "THEN pg_terminate_backend(pid) END AS done FROM pg_stat_activity) AS t WHERE done"
+    )
+    waiting = "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND "
+    waiting += "pid <> pg_backend_pid() AND application_name IS DISTINCT FROM :me"
+    deadline = time.monotonic() + timeout
     with engine.connect() as conn:
-        # CASE, not AND: PostgreSQL may evaluate WHERE terms in any order, and a
-        # pg_terminate_backend there could reach the server's other databases.
-        killed = conn.execute(
-            sa.text(
-                "SELECT pid FROM (SELECT pid, CASE WHEN datname = current_database() "
-                "AND pid <> pg_backend_pid() THEN pg_terminate_backend(pid) END AS done "
-                "FROM pg_stat_activity) AS t WHERE done"
-            )
-        ).all()
+        while time.monotonic() < deadline and not conn.scalar(sa.text(waiting), {"me": TEST_APP}):
+            conn.rollback()  # pg_stat_activity is read once per transaction
+            time.sleep(0.02)
+        killed = [name for (name,) in conn.execute(sa.text(sql))]
     engine.dispose()
-    log.events.append({"kind": "terminated_connections", "count": len(killed)})
+    log.events.append(
+        {"kind": "terminated_connections", "tasks": sum(n != TEST_APP for n in killed),
+         "test": sum(n == TEST_APP for n in killed)}
+    )  # fmt: skip
 
 
 def _wait_runs(
@@ -152,8 +187,9 @@ def _wait_runs(
     timeout: float,
     watcher: Watcher | None = None,
     schedulers: list[Component] | None = None,
+    expected: int = 48,
 ) -> None:
-    """Until the 48 backfill runs and every other run of ``dag`` have finished."""
+    """Until the ``expected`` backfill runs and every other run of ``dag`` have finished."""
     deadline = time.monotonic() + timeout
     dead_since: float | None = None
     while time.monotonic() < deadline:
@@ -171,7 +207,7 @@ def _wait_runs(
             d=dag,
         )
         backfilled = sum(n for state, b, n in states if b and state in ("success", "failed"))
-        if backfilled >= 48 and all(state in ("success", "failed") for state, _, _ in states):
+        if backfilled >= expected and all(state in ("success", "failed") for state, _, _ in states):
             return
         time.sleep(1)
     raise AssertionError(f"{dag}: runs not done within {timeout} s: {states}\n{dep.logs_tail()}")
@@ -185,7 +221,7 @@ def crash_run(world: World, name: str, *, schedulers: int, seed: int) -> Outcome
     ]  # feature, event, severity, channel, title
     plan, log = make_plan(seed, notes), Log()
     world.receiver.plan = receiver_plan(plan, log)
-    results = sa.create_engine(world.urls["results"], poolclass=sa.pool.NullPool)
+    results = own_engine(world.urls["results"])
     gates.arm_score(results, LIVE_START + plan.measure_write * HOUR)
     b = plan.before_send
     gates.arm_claim(results, b.feature, b.event, b.severity, b.channel)
@@ -304,3 +340,32 @@ def _expire_leases(results: sa.Engine, name: str) -> int:
                 {"m": name},
             ).rowcount
         )
+
+
+def gap_run(world: World, windows: int = 3) -> list[tuple[str, str, str, int]]:
+    """Backfill the first ``windows`` hours of :data:`GAP` under one scheduler.
+
+    Returns (window start hour, task id, state, try number) of every task instance.
+    """
+    dep, dag = world.deployment, f"drift_{GAP}"
+    scheduler = dep.start(f"scheduler-{GAP}", "scheduler")
+    try:
+        dep.airflow("dags", "unpause", dag)
+        dep.airflow(
+            "backfill", "create", "--dag-id", dag, "--from-date", LIVE_START.isoformat(),
+            "--to-date", (LIVE_START + (windows - 1) * HOUR).isoformat(),
+            "--reprocess-behavior", "completed",
+        )  # fmt: skip
+        _wait_runs(dep, dag, 300, schedulers=[scheduler], expected=windows)
+    finally:
+        scheduler.stop()
+    return [
+        (str(hour), str(task), str(state), int(tries))
+        for hour, task, state, tries in dep.rows(
+            "SELECT to_char(dr.logical_date AT TIME ZONE 'UTC', 'HH24'), ti.task_id, ti.state, "
+            "ti.try_number FROM task_instance ti JOIN dag_run dr "
+            "ON dr.dag_id = ti.dag_id AND dr.run_id = ti.run_id "
+            "WHERE ti.dag_id = :d AND dr.backfill_id IS NOT NULL",
+            d=dag,
+        )
+    ]
