@@ -97,9 +97,12 @@ def postgres_databases(*roles: str) -> Iterator[dict[str, str]]:
                 conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
         yield {role: database_url(name) for role, name in names.items()}
     finally:
-        with admin.connect() as conn:
-            for name in names.values():
-                conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        for name in names.values():  # each one, even when dropping another failed
+            try:
+                with admin.connect() as conn:
+                    conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            except sa.exc.SQLAlchemyError as exc:
+                print(f"could not drop {name}: {exc}", file=sys.stderr)
         admin.dispose()
 
 
@@ -248,10 +251,17 @@ class Deployment:
         raise RuntimeError("the api-server did not listen within 120 s")
 
     def stop_all(self) -> None:
+        """Stop every component started here, each even when stopping another failed."""
+        errors = []
         for component in reversed(self.components):
-            component.stop()
+            try:
+                component.stop()
+            except Exception as exc:  # the others must still be stopped
+                errors.append(exc)
         self.components.clear()
         self.meta.dispose()
+        if errors:
+            raise errors[0]
 
     # -- the metadata database ------------------------------------------------------------
 
