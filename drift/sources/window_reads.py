@@ -14,10 +14,10 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import replace
 from datetime import datetime
 from typing import Any, Protocol
 
-import numpy as np
 import sqlalchemy as sa
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -149,12 +149,7 @@ def _whole(
         total = parts[0][name]
         for part in parts[1:]:
             total = total.merge(part[name])
-        if name in unseen:
-            total = Histogram(
-                total.labels, total.counts, total.missing, unseen[name], total.documents,
-                below=total.below, above=total.above, value_range=total.value_range,
-            )  # fmt: skip
-        out[name] = total
+        out[name] = replace(total, unseen=unseen[name]) if name in unseen else total
     return out
 
 
@@ -189,6 +184,7 @@ def window_segments(
             where = source.window_filter(relation, part[0], part[-1])
             columns = [source.target(relation, c, "categorical") for c in spec.columns]
             segment = segment_index(columns, spec)
+            window: ColumnElement[Any] = sa.literal_column("0", sa.BigInteger())
             key: ColumnElement[Any] = segment
             if n > 1:
                 assert all(b is not None for b in part)
@@ -208,8 +204,7 @@ def window_segments(
                                   source.chunk_size)  # fmt: skip
                 for cell, more in zip(cells, alone, strict=True):
                     cell.update(more)
-            unseen = _window_unseen(conn, relation.selectable, where, part, targets, cells,
-                                    slots, source, n)  # fmt: skip
+            unseen = _window_unseen(conn, relation.selectable, where, window, n, targets, cells)
         for w in range(n):
             parts = cells[w * slots : (w + 1) * slots]
             yield _whole(parts, binnings, unseen[w]), parts
@@ -235,25 +230,19 @@ def _window_unseen(
     conn: sa.Connection,
     source: sa.FromClause,
     where: ColumnElement[bool],
-    part: Sequence[datetime | None],
+    window: ColumnElement[Any],
+    n: int,
     targets: Sequence[tuple[Target, Binning]],
     cells: Segmented,
-    slots: int,
-    reader: SqlSource,
-    n: int,
 ) -> list[dict[str, dict[str, int]]]:
-    """Per window, the unseen values of each categorical feature over the whole window."""
+    """Per window (``window`` its index), the unseen values of each categorical feature."""
     out: list[dict[str, dict[str, int]]] = [{} for _ in range(n)]
     for target, binning in targets:
         if not isinstance(binning, CategoricalBinning):
             continue
-        other = np.array([cells[c][target.name].counts[-1] for c in range(n * slots)])
-        if not other.any():
+        if not any(cell[target.name].counts[-1] for cell in cells):
             continue
-        key: ColumnElement[Any] = sa.literal_column("0", sa.BigInteger())
-        if n > 1:
-            key = _index(reader, conn, part, date_bin=False)  # type: ignore[arg-type]
-        ranked = unseen_by_window(conn, source, key, where, n, target, binning.categories)
+        ranked = unseen_by_window(conn, source, window, where, n, target, binning.categories)
         for w in range(n):
             out[w][target.name] = ranked[w]
     return out
