@@ -204,7 +204,7 @@ class _Runner:
         self, live: Mapping[str, Histogram], reference: WindowedReference
     ) -> list[FeatureScore]:
         return score_histograms(
-            self.monitor, self.features, self.baseline, self.binnings, live,
+            self.monitor, self.baseline, self.binnings, live,
             reference.histograms, reference.dispersions, reference.missing,
         )  # fmt: skip
 

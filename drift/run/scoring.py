@@ -6,7 +6,7 @@ import logging
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 
-from drift.config import FeatureConfig, MonitorConfig, ThresholdsConfig
+from drift.config import MonitorConfig, ThresholdsConfig
 from drift.run.slicing import SEGMENT_SPEC_KEY, split_key, with_segments
 from drift.stats import FeatureScore, Histogram, Thresholds, score_features
 from drift.stats.binning import OOV_LABEL, OTHER_LABEL, Binning, PairBinning
@@ -38,7 +38,6 @@ def stats_thresholds(t: ThresholdsConfig) -> Thresholds:
 
 def score_histograms(
     monitor: MonitorConfig,
-    features: Sequence[FeatureConfig],
     baseline: Mapping[str, BaselineRecord],
     binnings: Mapping[str, Binning],
     live: Mapping[str, Histogram],

@@ -167,7 +167,7 @@ def _score_window(
         else:
             reference = frozen
     return score_histograms(
-        monitor, features.features, baseline.records, binnings, live, reference.histograms,
+        monitor, baseline.records, binnings, live, reference.histograms,
         reference.dispersions, reference.missing,
     )  # fmt: skip
 
